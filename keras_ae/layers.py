@@ -1,0 +1,210 @@
+"""Custom Keras 3 layers and regularizers used by the model builders.
+
+All of them are registered for safe-mode ``.keras`` loading
+(``keras.saving.register_keras_serializable(package="keras_ae")``) and
+return every constructor argument from ``get_config()``.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_ae import _validation as v
+
+__all__ = [
+    "NOISE_KINDS",
+    "Corruption",
+    "GaussianPosterior",
+    "KLSparsity",
+    "corrupt",
+]
+
+NOISE_KINDS = ("dropout", "gaussian", "salt_and_pepper")
+
+# Smallest posterior standard deviation: keeps log q(z|x) finite.
+SCALE_FLOOR = 1e-4
+# Activations are clipped to [EPS, 1 - EPS] inside the KL sparsity penalty.
+EPS = 1e-7
+
+
+def _check_noise(kind, level):
+    v.check_choice("noise", kind, NOISE_KINDS)
+    if kind == "gaussian":
+        return v.check_float("noise_level", level, low=0)
+    return v.check_float("noise_level", level, low=0, high=1, high_open=True)
+
+
+def _apply_noise(x, kind, level, seed):
+    """Corrupts a tensor; ``seed`` is an int or a ``keras.random.SeedGenerator``."""
+    if kind == "gaussian":
+        return x + level * keras.random.normal(ops.shape(x), seed=seed, dtype=x.dtype)
+    u = keras.random.uniform(ops.shape(x), seed=seed, dtype=x.dtype)
+    hit = u < level
+    if kind == "dropout":
+        # Masking noise (Vincent et al., 2008): set a fraction `level` of the
+        # inputs to zero, without the 1 / (1 - rate) rescaling of `Dropout`.
+        return ops.where(hit, ops.zeros_like(x), x)
+    # Salt and pepper: a fraction `level` of the inputs set to 0 or 1.
+    salt = ops.cast(u < level / 2, x.dtype)
+    return ops.where(hit, salt, x)
+
+
+def corrupt(x, kind="gaussian", level=0.1, seed=0):
+    """Corrupts data once, for the explicit ``fit(x_noisy, x)`` style.
+
+    Args:
+        x: Array of inputs (values in [0, 1] for the masking kinds).
+        kind: ``"gaussian"`` (additive, ``level`` is the standard deviation),
+            ``"dropout"`` (masking, ``level`` is the fraction set to zero) or
+            ``"salt_and_pepper"`` (``level`` is the fraction set to 0 or 1).
+        level: Noise level, see ``kind``.
+        seed: Integer seed; the same seed gives the same corruption.
+
+    Returns:
+        A float32 NumPy array of the shape of ``x``.
+
+    Example:
+
+    ```python
+    x_noisy = keras_ae.corrupt(x_train, "gaussian", 0.3, seed=0)
+    model.fit(x_noisy, x_train, epochs=5)
+    ```
+    """
+    level = _check_noise(kind, level)
+    v.check_int("seed", seed, minimum=0)
+    x = ops.convert_to_tensor(np.asarray(x, dtype="float32"))
+    return ops.convert_to_numpy(_apply_noise(x, kind, level, seed))
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class Corruption(keras.layers.Layer):
+    """Corrupts its input during training only (the denoising autoencoder).
+
+    Args:
+        noise: ``"gaussian"``, ``"dropout"`` or ``"salt_and_pepper"``.
+        noise_level: Standard deviation (gaussian) or fraction of corrupted
+            inputs (dropout, salt and pepper; in [0, 1)).
+        seed: Optional integer seed of the layer's ``SeedGenerator``.
+        **kwargs: Base layer arguments (``name``, ``dtype``...).
+
+    Reference: Vincent et al., "Extracting and Composing Robust Features with
+    Denoising Autoencoders", ICML 2008.
+    """
+
+    def __init__(self, noise="gaussian", noise_level=0.1, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.noise_level = _check_noise(noise, noise_level)
+        self.noise = noise
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def call(self, inputs, training=False):
+        if training and self.noise_level > 0:
+            return _apply_noise(inputs, self.noise, self.noise_level, self.seed_generator)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "noise": self.noise,
+            "noise_level": self.noise_level,
+            "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class GaussianPosterior(keras.layers.Layer):
+    """Diagonal Gaussian posterior q(z|x) with the reparameterization trick.
+
+    Takes ``[loc, raw_scale]``; the scale is ``softplus(raw_scale) + 1e-4`` so
+    it is positive and never collapses to zero. In training the layer returns
+    a sample ``z = loc + scale * eps`` with ``eps ~ N(0, I)`` (the gradient
+    flows through ``loc`` and ``scale``); otherwise it returns ``loc``. It adds
+    ``beta * KL(q(z|x) || N(0, I))``, averaged over the batch, to the loss.
+
+    Args:
+        beta: Non-negative weight of the KL term (1 is the VAE, > 1 the β-VAE).
+        seed: Optional integer seed of the layer's ``SeedGenerator``.
+        **kwargs: Base layer arguments.
+
+    Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
+    """
+
+    def __init__(self, beta=1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.beta = v.check_float("beta", beta, low=0)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def distribution(self, loc, raw_scale):
+        """Returns q(z|x) as a ``tfp.distributions.MultivariateNormalDiag``."""
+        from keras_ae._tfp import tfd
+
+        scale = ops.softplus(raw_scale) + SCALE_FLOOR
+        return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
+
+    @staticmethod
+    def prior(latent_dim, dtype="float32"):
+        """Returns the standard normal prior p(z)."""
+        from keras_ae._tfp import tfd
+
+        zeros = ops.zeros((latent_dim,), dtype=dtype)
+        return tfd.MultivariateNormalDiag(loc=zeros, scale_diag=ops.ones_like(zeros))
+
+    def call(self, inputs, training=False):
+        loc, raw_scale = inputs
+        from keras_ae._tfp import tfd
+
+        q = self.distribution(loc, raw_scale)
+        if self.beta > 0:
+            kl = tfd.kl_divergence(q, self.prior(ops.shape(loc)[-1], loc.dtype))
+            self.add_loss(self.beta * ops.mean(kl))
+        if training:
+            eps = keras.random.normal(ops.shape(loc), seed=self.seed_generator, dtype=loc.dtype)
+            return loc + q.stddev() * eps
+        return loc
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class KLSparsity(keras.regularizers.Regularizer):
+    """Sparsity penalty ``weight * sum_j KL(rho || rho_hat_j)`` on sigmoid codes.
+
+    ``rho_hat_j`` is the mean activation of unit ``j`` over the batch. Keras 3
+    divides activity-regularizer losses by the batch size, so this returns
+    the penalty multiplied by the batch size: the loss that reaches the
+    optimizer is exactly ``weight * sum_j KL(rho || rho_hat_j)``.
+
+    Args:
+        target: Target mean activation ``rho`` in (0, 1), e.g. 0.05.
+        weight: Non-negative weight of the penalty.
+
+    Reference: Ng, "Sparse autoencoder", CS294A lecture notes, 2011.
+    """
+
+    def __init__(self, target=0.05, weight=1.0):
+        self.target = v.check_float("target", target, low=0, high=1, low_open=True, high_open=True)
+        self.weight = v.check_float("sparsity_weight", weight, low=0)
+
+    def divergence(self, activations):
+        """Returns ``sum_j KL(rho || rho_hat_j)`` for a batch of activations."""
+        rho = self.target
+        rho_hat = ops.clip(ops.mean(activations, axis=0), EPS, 1 - EPS)
+        kl = rho * ops.log(rho / rho_hat) + (1 - rho) * ops.log((1 - rho) / (1 - rho_hat))
+        return ops.sum(kl)
+
+    def __call__(self, activations):
+        batch_size = ops.cast(ops.shape(activations)[0], activations.dtype)
+        return self.weight * self.divergence(activations) * batch_size
+
+    def get_config(self):
+        return {"target": self.target, "weight": self.weight}

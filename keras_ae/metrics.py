@@ -1,0 +1,163 @@
+"""Evaluation metrics: reconstruction error, ELBO and IWAE log-likelihood.
+
+All functions return one value per example (NumPy ``float64`` arrays), so a
+table reports their mean and can also show their spread.
+"""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_ae import _validation as v
+from keras_ae.losses import log_likelihood
+
+__all__ = ["elbo", "iwae_log_likelihood", "reconstruction_error"]
+
+
+def reconstruction_error(x, x_hat):
+    """Squared error per example, summed over features.
+
+    Its mean over a test set is the "average squared error per image" of
+    Hinton & Salakhutdinov (Science 2006): 3.00 for their 30-D MNIST
+    autoencoder, 13.87 for 30-component PCA, with pixels in [0, 1].
+
+    Args:
+        x: Array of inputs, shape ``(n, ...)``.
+        x_hat: Reconstructions, same shape.
+
+    Returns:
+        Array of shape ``(n,)``.
+
+    Example:
+
+    ```python
+    err = keras_ae.metrics.reconstruction_error(x_test, model.predict(x_test))
+    print(err.mean())
+    ```
+    """
+    x = np.asarray(x, dtype="float64")
+    x_hat = np.asarray(x_hat, dtype="float64")
+    if x.shape != x_hat.shape:
+        raise v.invalid("x_hat", f"an array of the shape of x {x.shape}", f"array of shape {x_hat.shape}")
+    return np.sum(np.square(x - x_hat).reshape(len(x), -1), axis=1)
+
+
+class _VAEParts:
+    """The pieces of a built or loaded VAE that the likelihood bounds need."""
+
+    def __init__(self, model):
+        try:
+            encoder = model.get_layer("encoder")
+            decoder = model.get_layer("decoder")
+            self.posterior = encoder.get_layer("posterior")
+            loc = encoder.get_layer("encoder_loc").output
+            raw_scale = encoder.get_layer("encoder_scale").output
+        except ValueError as error:
+            raise v.invalid("model", "a VAE built by keras_ae (encoder with a 'posterior' layer)", model.name) from error
+        self.encode = keras.Model(encoder.input, [loc, raw_scale])
+        head = decoder.get_layer("decoder_output")
+        self.decode = keras.Model(decoder.input, head.input)
+        self.likelihood = "bernoulli" if head.activation is keras.activations.sigmoid else "gaussian"
+        self.scale = getattr(getattr(model, "loss", None), "scale", None)
+        if self.likelihood == "gaussian" and self.scale is None:
+            raise v.invalid("model", "a compiled Gaussian VAE (its loss holds decoder_scale)", model.name)
+        self.latent_dim = loc.shape[-1]
+
+    def log_px(self, x, z):
+        """log p(x | z) for z of shape (k, b, d) and x of shape (b, ...)."""
+        k, b = z.shape[0], z.shape[1]
+        params = self.decode(tf.reshape(z, (k * b, self.latent_dim)), training=False)
+        x = tf.cast(x, params.dtype)
+        x_rep = tf.reshape(tf.broadcast_to(x[None], (k, *x.shape)), (k * b, *x.shape[1:]))
+        return tf.reshape(log_likelihood(x_rep, params, self.likelihood, self.scale), (k, b))
+
+
+def _batches(x, batch_size):
+    for start in range(0, len(x), batch_size):
+        yield start // batch_size, x[start : start + batch_size]
+
+
+def elbo(model, x, *, batch_size=256, seed=0, return_terms=False):
+    """Evidence lower bound per example, in nats, with one posterior sample.
+
+    ``ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z))`` with the KL in closed
+    form and the expectation estimated by one reparameterized sample. This
+    is the bound with ``beta = 1``, whatever ``beta`` the model trained with.
+
+    Args:
+        model: A VAE built by :func:`keras_ae.build` (or loaded).
+        x: Array of inputs.
+        batch_size: Examples per forward pass.
+        seed: Integer seed of the posterior samples.
+        return_terms: Also return ``E_q[log p(x|z)]`` and the KL.
+
+    Returns:
+        Array ``(n,)``, or a tuple ``(elbo, expected_log_likelihood, kl)``.
+
+    Example:
+
+    ```python
+    print(keras_ae.metrics.elbo(model, x_test).mean())
+    ```
+    """
+    from keras_ae._tfp import tfd
+
+    v.check_int("batch_size", batch_size)
+    v.check_int("seed", seed, minimum=0)
+    parts = _VAEParts(model)
+    x = np.asarray(x, dtype="float32")
+    rec, kls = [], []
+    for i, xb in _batches(x, batch_size):
+        loc, raw = parts.encode(xb, training=False)
+        q = parts.posterior.distribution(loc, raw)
+        z = q.sample(1, seed=tf.constant([seed, i], dtype=tf.int32))
+        rec.append(parts.log_px(xb, z)[0].numpy())
+        kls.append(tfd.kl_divergence(q, parts.posterior.prior(parts.latent_dim)).numpy())
+    rec = np.concatenate(rec).astype("float64")
+    kl = np.concatenate(kls).astype("float64")
+    return (rec - kl, rec, kl) if return_terms else rec - kl
+
+
+def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0):
+    """Importance-weighted estimate of log p(x) per example, in nats.
+
+    ``log p(x) ~= log (1/k) sum_i p(x, z_i) / q(z_i|x)``, ``z_i ~ q(z|x)``:
+    a lower bound that tightens as ``k`` grows (Burda, Grosse &
+    Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016). Examples
+    are processed in batches sized so that ``k * batch * features`` stays
+    below ``max_elements``, bounding memory whatever ``k``.
+
+    Args:
+        model: A VAE built by :func:`keras_ae.build` (or loaded).
+        x: Array of inputs.
+        k: Positive number of importance samples.
+        max_elements: Memory bound on the decoded tensor, in floats.
+        seed: Integer seed of the samples.
+
+    Returns:
+        Array of shape ``(n,)``.
+
+    Example:
+
+    ```python
+    nll = -keras_ae.metrics.iwae_log_likelihood(model, x_test, k=100).mean()
+    ```
+    """
+    v.check_int("k", k)
+    v.check_int("max_elements", max_elements)
+    v.check_int("seed", seed, minimum=0)
+    parts = _VAEParts(model)
+    x = np.asarray(x, dtype="float32")
+    features = math.prod(x.shape[1:])
+    batch_size = max(1, max_elements // (k * features))
+    prior = parts.posterior.prior(parts.latent_dim)
+    out = []
+    for i, xb in _batches(x, batch_size):
+        loc, raw = parts.encode(xb, training=False)
+        q = parts.posterior.distribution(loc, raw)
+        z = q.sample(k, seed=tf.constant([seed, i], dtype=tf.int32))
+        log_w = parts.log_px(xb, z) + prior.log_prob(z) - q.log_prob(z)
+        out.append((tf.reduce_logsumexp(log_w, axis=0) - math.log(k)).numpy())
+    return np.concatenate(out).astype("float64")
