@@ -76,8 +76,27 @@ def corrupt(x, kind="gaussian", level=0.1, seed=0):
     return ops.convert_to_numpy(_apply_noise(x, kind, level, seed))
 
 
+class SeedStateMixin:
+    """Saves a ``seed_generator``'s state with the object's weights.
+
+    ``keras.random.SeedGenerator`` state is not part of a layer's weights, so
+    a reloaded model would draw different noise than the saved one would
+    have; this keeps resumed training identical to uninterrupted training.
+    """
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["seed_state"] = ops.convert_to_numpy(self.seed_generator.state.value)
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if "seed_state" in keys:
+            self.seed_generator.state.assign(store["seed_state"])
+        super().load_own_variables({key: store[key] for key in keys if key != "seed_state"})
+
+
 @keras.saving.register_keras_serializable(package="keras_ae")
-class Corruption(keras.layers.Layer):
+class Corruption(SeedStateMixin, keras.layers.Layer):
     """Corrupts its input during training only (the denoising autoencoder).
 
     Args:
@@ -117,7 +136,7 @@ class Corruption(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class GaussianPosterior(keras.layers.Layer):
+class GaussianPosterior(SeedStateMixin, keras.layers.Layer):
     """Diagonal Gaussian posterior q(z|x) with the reparameterization trick.
 
     Takes ``[loc, raw_scale]``; the scale is ``softplus(raw_scale) + 1e-4`` so

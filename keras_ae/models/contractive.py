@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_ae import _validation as v
 from keras_ae._registry import register_model
+from keras_ae.layers import SeedStateMixin
 from keras_ae.models import _blocks
 
 JACOBIANS = ("closed_form", "exact", "hutchinson")
@@ -20,7 +21,7 @@ def _replicas():
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
-class ContractiveAutoencoder(keras.Model):
+class ContractiveAutoencoder(SeedStateMixin, keras.Model):
     """Functional autoencoder trained with a Frobenius-norm Jacobian penalty.
 
     The loss per example is ``NLL(x, g(f(x))) + lambda * ||J_f(x)||_F^2``

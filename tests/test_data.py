@@ -1,0 +1,670 @@
+"""Tests for keras_ae.data.
+
+The MNIST and Fashion-MNIST tests read the official files from a shared
+directory (``/work/shared/data`` next to the repository, or the directory in
+``$KERAS_AE_SHARED_DATA``) through a temporary ``KERAS_HOME``; they are skipped
+when those files are absent. Every test runs with Python sockets disabled, so a
+code path that tried to download would fail at once instead of waiting on the
+network.
+"""
+
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from keras_ae import data
+
+FASHION_FILES = (
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+)
+# Class counts of the official MNIST splits.
+MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def _shared_data_dir():
+    override = os.environ.get("KERAS_AE_SHARED_DATA")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+SHARED = _shared_data_dir()
+HAVE_MNIST = (SHARED / "mnist.npz").is_file()
+HAVE_FASHION = all((SHARED / "fashion-mnist" / f).is_file() for f in FASHION_FILES)
+needs_mnist = pytest.mark.skipif(
+    not HAVE_MNIST,
+    reason=f"official mnist.npz not found at {SHARED / 'mnist.npz'} "
+    "(set KERAS_AE_SHARED_DATA to the directory holding it)",
+)
+needs_fashion = pytest.mark.skipif(
+    not HAVE_FASHION,
+    reason=f"official Fashion-MNIST files not found in {SHARED / 'fashion-mnist'} "
+    "(set KERAS_AE_SHARED_DATA to the directory holding fashion-mnist/)",
+)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_network():
+    """Makes any attempt to open a network connection fail immediately."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access is disabled in tests/test_data.py")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", refuse)
+        mp.setattr(socket.socket, "connect_ex", refuse)
+        mp.setattr(socket, "create_connection", refuse)
+        mp.setattr(socket, "getaddrinfo", refuse)
+        yield
+
+
+@pytest.fixture(scope="module")
+def seeded_home(tmp_path_factory):
+    """A Keras home whose datasets/ links to the shared official files."""
+    home = tmp_path_factory.mktemp("keras_home")
+    datasets = home / "datasets"
+    (datasets / "fashion-mnist").mkdir(parents=True)
+    if HAVE_MNIST:
+        (datasets / "mnist.npz").symlink_to(SHARED / "mnist.npz")
+    if HAVE_FASHION:
+        for name in FASHION_FILES:
+            (datasets / "fashion-mnist" / name).symlink_to(SHARED / "fashion-mnist" / name)
+    return home
+
+
+@pytest.fixture
+def keras_home(seeded_home, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(seeded_home))
+    return seeded_home
+
+
+@pytest.fixture(scope="module")
+def mnist_full(seeded_home):
+    if not HAVE_MNIST:
+        pytest.skip("official mnist.npz not available")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KERAS_HOME", str(seeded_home))
+        return data.load("mnist")
+
+
+def _row_index(images):
+    """Maps each image's bytes to its position (images as uint8 0..255)."""
+    as_bytes = np.rint(np.asarray(images) * 255).astype(np.uint8).reshape(len(images), -1)
+    return {row.tobytes(): i for i, row in enumerate(as_bytes)}
+
+
+def _collect(dataset):
+    """One pass over a dataset of pairs -> (list of first, list of second)."""
+    firsts, seconds = [], []
+    for a, b in dataset:
+        firsts.append(a.numpy())
+        seconds.append(b.numpy())
+    return firsts, seconds
+
+
+# ------------------------------------------------------------- registry
+
+
+def test_dataset_names():
+    assert data.DATASETS == ("binarized_mnist", "digits", "fashion_mnist", "mnist")
+    assert data.list_datasets() == ["binarized_mnist", "digits", "fashion_mnist", "mnist"]
+
+
+# --------------------------------------------------------------- digits
+
+
+def test_digits_shapes_dtypes_and_range():
+    (x_train, y_train), (x_test, y_test) = data.load("digits")
+    assert x_train.shape == (1437, 8, 8, 1)
+    assert x_test.shape == (360, 8, 8, 1)
+    assert y_train.shape == (1437,) and y_test.shape == (360,)
+    assert x_train.dtype == np.float32 and x_test.dtype == np.float32
+    assert y_train.dtype == np.int64 and y_test.dtype == np.int64
+    for x in (x_train, x_test):
+        assert x.min() == 0.0 and x.max() == 1.0
+        # 0..16 scaled by 1/16: every value is a multiple of 1/16.
+        np.testing.assert_array_equal(x * 16, np.rint(x * 16))
+
+
+def test_digits_keeps_every_image_and_stratifies():
+    from sklearn.datasets import load_digits
+
+    reference = load_digits()
+    (x_train, y_train), (x_test, y_test) = data.load("digits")
+    # Together the two splits are exactly the bundled images (as 0..16 ints).
+    ours = np.rint(np.concatenate([x_train, x_test]).reshape(-1, 64) * 16).astype(int)
+    ours = np.concatenate([ours, np.concatenate([y_train, y_test])[:, None]], axis=1)
+    theirs = np.concatenate([reference.data.astype(int), reference.target[:, None]], axis=1)
+    np.testing.assert_array_equal(np.unique(ours, axis=0), np.unique(theirs, axis=0))
+    assert len(np.unique(ours, axis=0)) == len(np.unique(theirs, axis=0))
+
+    total = np.bincount(reference.target, minlength=10)
+    train_counts = np.bincount(y_train, minlength=10)
+    test_counts = np.bincount(y_test, minlength=10)
+    np.testing.assert_array_equal(train_counts + test_counts, total)
+    # Stratified 80/20: each class is within one example of 20% in the test set.
+    assert np.all(np.abs(test_counts - 0.2 * total) <= 1)
+
+
+def test_digits_split_is_deterministic_per_seed():
+    (a_train, a_ytrain), (a_test, _) = data.load("digits", seed=3)
+    (b_train, b_ytrain), (b_test, _) = data.load("digits", seed=3)
+    (c_train, _), (c_test, _) = data.load("digits", seed=4)
+    np.testing.assert_array_equal(a_train, b_train)
+    np.testing.assert_array_equal(a_ytrain, b_ytrain)
+    np.testing.assert_array_equal(a_test, b_test)
+    assert not np.array_equal(a_test, c_test)
+    assert not np.array_equal(a_train, c_train)
+
+
+def test_flatten():
+    (x_train, y_train), (x_test, _) = data.load("digits", flatten=True)
+    (img_train, img_ytrain), (img_test, _) = data.load("digits")
+    assert x_train.shape == (1437, 64) and x_test.shape == (360, 64)
+    assert x_train.dtype == np.float32
+    np.testing.assert_array_equal(x_train, img_train.reshape(1437, 64))
+    np.testing.assert_array_equal(x_test, img_test.reshape(360, 64))
+    np.testing.assert_array_equal(y_train, img_ytrain)
+
+
+def test_limit_takes_a_seeded_subset_of_each_split():
+    (full_x, full_y), (full_xt, _) = data.load("digits", seed=0)
+    (x, y), (xt, yt) = data.load("digits", limit=100, seed=0)
+    assert x.shape == (100, 8, 8, 1) and xt.shape == (100, 8, 8, 1)
+    assert y.shape == (100,) and yt.shape == (100,)
+
+    # Every kept example is an example of the full split, with its own label.
+    rows = {(row.tobytes(), label) for row, label in zip(full_x, full_y)}
+    assert all((row.tobytes(), label) in rows for row, label in zip(x, y))
+    test_rows = {row.tobytes() for row in full_xt}
+    assert all(row.tobytes() in test_rows for row in xt)
+    assert len({row.tobytes() for row in x}) > 90  # a spread, not one repeated row
+
+    (x2, y2), (xt2, _) = data.load("digits", limit=100, seed=0)
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+    np.testing.assert_array_equal(xt, xt2)
+    (x3, _), _ = data.load("digits", limit=100, seed=1)
+    assert not np.array_equal(x, x3)
+
+
+def test_limit_larger_than_a_split_keeps_it_whole():
+    (x, y), (xt, yt) = data.load("digits", limit=400)
+    assert x.shape[0] == 400 and xt.shape[0] == 360
+    (_, _), (full_xt, full_yt) = data.load("digits")
+    np.testing.assert_array_equal(xt, full_xt)
+    np.testing.assert_array_equal(yt, full_yt)
+
+
+def test_binarize_gives_a_fixed_threshold():
+    (x, _), (xt, _) = data.load("digits", binarize=0.5)
+    (ref, _), (ref_t, _) = data.load("digits")
+    assert x.dtype == np.float32
+    assert set(np.unique(x)) == {0.0, 1.0}
+    assert set(np.unique(xt)) == {0.0, 1.0}
+    np.testing.assert_array_equal(x, (ref > 0.5).astype(np.float32))
+    np.testing.assert_array_equal(xt, (ref_t > 0.5).astype(np.float32))
+
+
+# --------------------------------------------------------------- errors
+
+
+def test_unknown_name_lists_choices_and_suggests():
+    expected = (
+        "Invalid value for 'name': expected one of ['binarized_mnist', 'digits', "
+        "'fashion_mnist', 'mnist']. Received: name='mnsit'. Did you mean 'mnist'?"
+    )
+    with pytest.raises(ValueError) as info:
+        data.load("mnsit")
+    assert str(info.value) == expected
+
+    with pytest.raises(ValueError, match="Did you mean 'fashion_mnist'"):
+        data.load("fashion-mnist")
+    with pytest.raises(ValueError) as info:
+        data.load("cifar10")
+    assert "Received: name='cifar10'" in str(info.value)
+    assert "Did you mean" not in str(info.value)
+
+
+@pytest.mark.parametrize("limit", [0, -5, 2.5, "10", True])
+def test_bad_limit(limit):
+    message = (
+        "Invalid value for 'limit': expected a positive integer or None. "
+        f"Received: limit={limit!r}"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        data.load("digits", limit=limit)
+
+
+@pytest.mark.parametrize("binarize", [0, 0.0, 1, 1.0, 1.5, -0.2, "0.5", True, float("nan")])
+def test_bad_binarize(binarize):
+    message = (
+        "Invalid value for 'binarize': expected a number in (0, 1) or None. "
+        f"Received: binarize={binarize!r}"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        data.load("digits", binarize=binarize)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, None])
+def test_bad_seed(seed):
+    message = (
+        "Invalid value for 'seed': expected a non-negative integer. "
+        f"Received: seed={seed!r}"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        data.load("digits", seed=seed)
+
+
+def test_binarize_is_refused_for_binarized_mnist(tmp_path, monkeypatch):
+    # Argument errors come before any file access (this home is empty).
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(ValueError, match=r"Invalid value for 'binarize': expected None when"):
+        data.load("binarized_mnist", binarize=0.5)
+
+
+def test_bad_flatten():
+    with pytest.raises(ValueError, match=re.escape("Received: flatten='yes'")):
+        data.load("digits", flatten="yes")
+
+
+# ---------------------------------------------------- missing/corrupt files
+
+
+def _assert_fast(start, what):
+    elapsed = time.monotonic() - start
+    assert elapsed < 5.0, f"{what} took {elapsed:.1f}s; it should fail without waiting"
+
+
+@pytest.mark.parametrize("name", ["mnist", "binarized_mnist"])
+def test_missing_mnist_fails_fast_with_the_expected_path(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    start = time.monotonic()
+    with pytest.raises(FileNotFoundError) as info:
+        data.load(name)
+    _assert_fast(start, "missing mnist.npz")
+    message = str(info.value)
+    assert str(tmp_path / "datasets" / "mnist.npz") in message
+    assert "Copy the official mnist.npz" in message
+    assert list(tmp_path.iterdir()) == []  # nothing written into the cache
+
+
+def test_missing_fashion_mnist_names_directory_and_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    start = time.monotonic()
+    with pytest.raises(FileNotFoundError) as info:
+        data.load("fashion_mnist")
+    _assert_fast(start, "missing Fashion-MNIST")
+    message = str(info.value)
+    assert str(tmp_path / "datasets" / "fashion-mnist") + os.sep in message
+    for name in FASHION_FILES:
+        assert name in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_partially_present_fashion_mnist_lists_what_is_missing(tmp_path, monkeypatch):
+    directory = tmp_path / "datasets" / "fashion-mnist"
+    directory.mkdir(parents=True)
+    (directory / "train-labels-idx1-ubyte.gz").write_bytes(b"")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError) as info:
+        data.load("fashion_mnist")
+    missing_part = str(info.value).split("missing:")[1]
+    assert "train-labels-idx1-ubyte.gz" not in missing_part
+    assert "t10k-images-idx3-ubyte.gz" in missing_part
+
+
+def test_default_cache_is_home_dot_keras(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError) as info:
+        data.load("mnist")
+    assert str(tmp_path / ".keras" / "datasets" / "mnist.npz") in str(info.value)
+
+
+def test_corrupt_mnist_is_reported_without_download(tmp_path, monkeypatch):
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "mnist.npz").write_bytes(b"not an npz file")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    start = time.monotonic()
+    with pytest.raises(OSError, match="is not the official mnist.npz") as info:
+        data.load("mnist")
+    _assert_fast(start, "corrupt mnist.npz")
+    assert str(tmp_path / "datasets" / "mnist.npz") in str(info.value)
+
+
+def test_corrupt_fashion_file_is_reported(tmp_path, monkeypatch):
+    import gzip
+
+    directory = tmp_path / "datasets" / "fashion-mnist"
+    directory.mkdir(parents=True)
+    for name in FASHION_FILES:
+        with gzip.open(directory / name, "wb") as f:
+            f.write(b"\x00" * 20)  # valid gzip, wrong IDX header
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    with pytest.raises(OSError, match="is not a valid IDX file"):
+        data.load("fashion_mnist")
+
+
+@needs_mnist
+def test_cache_dir_is_read_on_every_call(keras_home, tmp_path, monkeypatch):
+    (x, _), _ = data.load("mnist", limit=10)
+    assert x.shape == (10, 28, 28, 1)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # now an empty cache
+    with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path))):
+        data.load("mnist", limit=10)
+
+
+# ---------------------------------------------------------------- MNIST
+
+
+def _as_unit(raw):
+    """uint8 images from a Keras loader -> what `load` should return."""
+    return raw.astype(np.float32) / np.float32(255)
+
+
+@needs_mnist
+def test_mnist_full(mnist_full):
+    (x_train, y_train), (x_test, y_test) = mnist_full
+    assert x_train.shape == (60000, 28, 28, 1) and x_test.shape == (10000, 28, 28, 1)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.int64
+    assert x_train.min() == 0.0 and x_train.max() == 1.0
+    assert x_test.min() == 0.0 and x_test.max() == 1.0
+    np.testing.assert_array_equal(np.bincount(y_train), MNIST_TRAIN_COUNTS)
+    np.testing.assert_array_equal(np.bincount(y_test), MNIST_TEST_COUNTS)
+
+
+@needs_mnist
+def test_mnist_limit_flatten_and_seed(keras_home, mnist_full):
+    (x, y), (xt, yt) = data.load("mnist", limit=500, flatten=True, seed=7)
+    assert x.shape == (500, 784) and xt.shape == (500, 784)
+    assert y.shape == (500,) and yt.shape == (500,)
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    # Each kept test image is the full test image with the same label.
+    (_, _), (full_xt, full_yt) = mnist_full
+    index = _row_index(full_xt)
+    positions = np.array([index[row.tobytes()] for row in np.rint(xt * 255).astype(np.uint8)])
+    np.testing.assert_array_equal(full_yt[positions], yt)
+    assert np.all(np.diff(positions) > 0)  # original order, no repeats
+
+    (x2, _), (xt2, _) = data.load("mnist", limit=500, flatten=True, seed=7)
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(xt, xt2)
+    (x3, _), _ = data.load("mnist", limit=500, flatten=True, seed=8)
+    assert not np.array_equal(x, x3)
+
+
+@needs_mnist
+def test_mnist_matches_the_keras_loader(keras_home, monkeypatch, mnist_full):
+    """Cross-check the file reading against keras.datasets on the same file."""
+    from keras.src.backend import config
+    import keras
+
+    monkeypatch.setattr(config, "_KERAS_DIR", str(keras_home))
+    (kx, ky), (kxt, kyt) = keras.datasets.mnist.load_data()
+    (x, y), (xt, yt) = mnist_full
+    # Same images, labels and order, scaled by 1/255.
+    np.testing.assert_array_equal(x[..., 0], _as_unit(kx))
+    np.testing.assert_array_equal(y, ky)
+    np.testing.assert_array_equal(xt[..., 0], _as_unit(kxt))
+    np.testing.assert_array_equal(yt, kyt)
+
+
+# -------------------------------------------------------- Fashion-MNIST
+
+
+@needs_fashion
+def test_fashion_mnist_full_and_matches_keras(keras_home, monkeypatch):
+    from keras.src.backend import config
+    import keras
+
+    (x, y), (xt, yt) = data.load("fashion_mnist")
+    assert x.shape == (60000, 28, 28, 1) and xt.shape == (10000, 28, 28, 1)
+    assert x.dtype == np.float32 and y.dtype == np.int64
+    assert x.min() == 0.0 and x.max() == 1.0 and xt.min() == 0.0 and xt.max() == 1.0
+    np.testing.assert_array_equal(np.bincount(y), [6000] * 10)
+    np.testing.assert_array_equal(np.bincount(yt), [1000] * 10)
+
+    monkeypatch.setattr(config, "_KERAS_DIR", str(keras_home))
+    (kx, ky), (kxt, kyt) = keras.datasets.fashion_mnist.load_data()
+    np.testing.assert_array_equal(x[..., 0], _as_unit(kx))
+    np.testing.assert_array_equal(y, ky)
+    np.testing.assert_array_equal(xt[..., 0], _as_unit(kxt))
+    np.testing.assert_array_equal(yt, kyt)
+
+
+@needs_fashion
+def test_fashion_mnist_limit(keras_home):
+    (x, y), (xt, yt) = data.load("fashion_mnist", limit=300, flatten=True, binarize=0.3)
+    assert x.shape == (300, 784) and xt.shape == (300, 784)
+    assert y.shape == (300,) and yt.shape == (300,)
+    assert set(np.unique(x)) == {0.0, 1.0}
+    assert set(np.unique(y)) <= set(range(10)) and len(set(y)) == 10
+
+
+# ------------------------------------------------------ binarized MNIST
+
+
+@needs_mnist
+def test_binarized_mnist_train_is_intensities_and_test_is_fixed(keras_home, mnist_full):
+    (x, y), (xt, yt) = data.load("binarized_mnist", limit=1000, seed=5)
+    (mx, my), (mxt, myt) = data.load("mnist", limit=1000, seed=5)
+    # Training images: the MNIST intensities themselves.
+    np.testing.assert_array_equal(x, mx)
+    np.testing.assert_array_equal(y, my)
+    np.testing.assert_array_equal(yt, myt)
+    assert len(np.unique(x)) > 2
+
+    # Test images: one Bernoulli draw of the intensities.
+    assert xt.shape == (1000, 28, 28, 1) and xt.dtype == np.float32
+    assert set(np.unique(xt)) == {0.0, 1.0}
+    assert np.all(xt[mxt == 0.0] == 0.0)
+    assert np.all(xt[mxt == 1.0] == 1.0)
+    assert abs(xt.mean() - mxt.mean()) < 0.005
+    middle = (mxt > 0.3) & (mxt < 0.7)
+    assert 0.3 < xt[middle].mean() < 0.7
+
+    # Fixed for a seed.
+    (_, _), (xt_again, _) = data.load("binarized_mnist", limit=1000, seed=5)
+    np.testing.assert_array_equal(xt, xt_again)
+
+
+@needs_mnist
+def test_binarized_mnist_test_set_is_subset_stable_and_seeded(keras_home, mnist_full):
+    (_, _), (full_bin, full_y) = data.load("binarized_mnist", seed=2)
+    assert full_bin.shape == (10000, 28, 28, 1)
+    (_, _), (part_bin, part_y) = data.load("binarized_mnist", limit=200, seed=2)
+    (_, _), (part_int, _) = data.load("mnist", limit=200, seed=2)
+    index = _row_index(mnist_full[1][0])
+    positions = np.array([index[row.tobytes()] for row in np.rint(part_int * 255).astype(np.uint8)])
+    np.testing.assert_array_equal(part_bin, full_bin[positions])
+    np.testing.assert_array_equal(part_y, full_y[positions])
+
+    # Another seed binarizes the same images differently (labels unchanged).
+    (_, _), (other_bin, other_y) = data.load("binarized_mnist", seed=3)
+    np.testing.assert_array_equal(other_y, full_y)
+    uncertain = (mnist_full[1][0] > 0.2) & (mnist_full[1][0] < 0.8)
+    disagree = (other_bin != full_bin)[uncertain].mean()
+    assert 0.3 < disagree < 0.6  # ~2p(1-p) for independent draws
+
+
+# ---------------------------------------------------- binarized_dataset
+
+
+def _coded_images(n, fill=0.5):
+    """Images whose first 8 pixels spell the example index in exact 0/1 bits.
+
+    Pixels that are exactly 0 or 1 survive binarization unchanged, so the
+    index can be read back from every drawn image; the rest are ``fill``.
+    """
+    x = np.full((n, 6, 6, 1), fill, dtype=np.float32)
+    bits = (np.arange(n)[:, None] >> np.arange(8)) & 1
+    x.reshape(n, -1)[:, :8] = bits
+    return x
+
+
+def _decode(images):
+    flat = np.asarray(images).reshape(len(images), -1)[:, :8].astype(int)
+    return flat @ (1 << np.arange(8))
+
+
+def _epoch(dataset):
+    xs, ys = _collect(dataset)
+    for a, b in zip(xs, ys):
+        np.testing.assert_array_equal(a, b)  # (x_bin, x_bin): target is input
+    return xs
+
+
+def test_binarized_dataset_structure_and_values():
+    x = _coded_images(100)
+    ds = data.binarized_dataset(x, batch_size=32, seed=0)
+    spec = ds.element_spec
+    assert spec[0].shape.as_list() == [None, 6, 6, 1]
+    assert spec[0].dtype.name == "float32"
+    batches = _epoch(ds)
+    assert [len(b) for b in batches] == [32, 32, 32, 4]
+    epoch = np.concatenate(batches)
+    assert set(np.unique(epoch)) == {0.0, 1.0}
+    assert sorted(_decode(epoch)) == list(range(100))  # each example once
+
+
+def test_binarized_dataset_new_draws_each_epoch_and_reproducible():
+    x = _coded_images(100)
+    ds = data.binarized_dataset(x, batch_size=16, seed=11)
+    first = np.concatenate(_epoch(ds))
+    second = np.concatenate(_epoch(ds))
+    # New order and new draws in epoch 2 (compare example by example).
+    assert not np.array_equal(_decode(first), _decode(second))
+    by_index_1 = first[np.argsort(_decode(first))]
+    by_index_2 = second[np.argsort(_decode(second))]
+    assert not np.array_equal(by_index_1, by_index_2)
+
+    # Rebuilding with the same seed replays the same epochs.
+    again = data.binarized_dataset(x, batch_size=16, seed=11)
+    np.testing.assert_array_equal(np.concatenate(_epoch(again)), first)
+    np.testing.assert_array_equal(np.concatenate(_epoch(again)), second)
+
+    other = data.binarized_dataset(x, batch_size=16, seed=12)
+    assert not np.array_equal(np.concatenate(_epoch(other)), first)
+
+
+def test_binarized_dataset_without_shuffle_keeps_order_but_redraws():
+    x = _coded_images(50)
+    ds = data.binarized_dataset(x, batch_size=20, seed=0, shuffle=False)
+    first = np.concatenate(_epoch(ds))
+    second = np.concatenate(_epoch(ds))
+    np.testing.assert_array_equal(_decode(first), np.arange(50))
+    np.testing.assert_array_equal(_decode(second), np.arange(50))
+    assert not np.array_equal(first, second)
+
+
+def test_binarized_dataset_draws_bernoulli_with_pixel_probabilities():
+    # Each image has four intensity levels; count how often each level is on.
+    levels = np.array([0.1, 0.3, 0.6, 0.9], dtype=np.float32)
+    n = 400
+    x = np.tile(np.repeat(levels, 16 * 16 // 4).reshape(16, 16, 1), (n, 1, 1, 1))
+    ds = data.binarized_dataset(x, batch_size=128, seed=3, shuffle=False)
+    epoch = np.concatenate(_epoch(ds))
+    for level in levels:
+        frequency = epoch[x == level].mean()  # 25 600 draws per level
+        assert abs(frequency - level) < 0.015, (level, frequency)
+    assert abs(epoch.mean() - x.mean()) < 0.005
+
+
+@needs_mnist
+def test_binarized_dataset_on_mnist_matches_intensity_mean(keras_home):
+    (x, _), _ = data.load("binarized_mnist", limit=2000, seed=0)
+    ds = data.binarized_dataset(x, batch_size=256, seed=0)
+    epoch = np.concatenate(_epoch(ds))
+    assert epoch.shape == x.shape
+    assert set(np.unique(epoch)) == {0.0, 1.0}
+    assert abs(epoch.mean() - x.mean()) < 0.003
+
+
+def test_binarized_dataset_rejects_bad_input():
+    with pytest.raises(ValueError, match=re.escape("expected intensities in [0, 1]")):
+        data.binarized_dataset(np.full((4, 3), 2.0), batch_size=2)
+    with pytest.raises(ValueError, match=re.escape("expected intensities in [0, 1]")):
+        data.binarized_dataset(np.full((4, 3), np.nan), batch_size=2)
+    with pytest.raises(ValueError, match=re.escape("Received: batch_size=0")):
+        data.binarized_dataset(np.zeros((4, 3)), batch_size=0)
+    with pytest.raises(ValueError, match=re.escape("Received: seed=-2")):
+        data.binarized_dataset(np.zeros((4, 3)), batch_size=2, seed=-2)
+
+
+# ----------------------------------------------------------- as_dataset
+
+
+def test_as_dataset_autoencoder_pairs_and_permutations():
+    x = _coded_images(70, fill=0.25)
+    ds = data.as_dataset(x, batch_size=32, seed=4)
+    first = np.concatenate(_epoch(ds))  # also checks target == input
+    second = np.concatenate(_epoch(ds))
+    assert [len(b) for b in _epoch(ds)] == [32, 32, 6]
+    assert sorted(_decode(first)) == list(range(70))
+    assert sorted(_decode(second)) == list(range(70))
+    assert not np.array_equal(_decode(first), _decode(second))
+    # Values pass through untouched.
+    np.testing.assert_array_equal(first, x[_decode(first)])
+
+    again = data.as_dataset(x, batch_size=32, seed=4)
+    np.testing.assert_array_equal(np.concatenate(_epoch(again)), first)
+    np.testing.assert_array_equal(np.concatenate(_epoch(again)), second)
+
+
+def test_as_dataset_with_targets_keeps_pairs_aligned():
+    x = _coded_images(60)
+    y = np.arange(60) * 10
+    xs, ys = _collect(data.as_dataset(x, y, batch_size=25, seed=1))
+    x_all, y_all = np.concatenate(xs), np.concatenate(ys)
+    np.testing.assert_array_equal(y_all, _decode(x_all) * 10)
+    assert not np.array_equal(y_all, y)  # shuffled
+
+    xs, ys = _collect(data.as_dataset(x, y, batch_size=25, shuffle=False))
+    np.testing.assert_array_equal(np.concatenate(xs), x)
+    np.testing.assert_array_equal(np.concatenate(ys), y)
+
+
+def test_as_dataset_rejects_bad_input():
+    with pytest.raises(ValueError, match=re.escape("Received: y=<array of shape (3,)>")):
+        data.as_dataset(np.zeros((4, 2)), np.zeros(3), batch_size=2)
+    with pytest.raises(ValueError, match=re.escape("Received: batch_size=1.5")):
+        data.as_dataset(np.zeros((4, 2)), batch_size=1.5)
+    with pytest.raises(ValueError, match="Invalid value for 'x'"):
+        data.as_dataset(np.zeros((0, 2)), batch_size=2)
+    with pytest.raises(ValueError, match=re.escape("Received: shuffle='no'")):
+        data.as_dataset(np.zeros((4, 2)), batch_size=2, shuffle="no")
+
+
+def test_pipelines_train_a_keras_model():
+    import keras
+
+    (x, _), _ = data.load("digits", flatten=True)
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(64, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    # shuffle=False: the pipelines shuffle themselves.
+    binarized = data.binarized_dataset(x, batch_size=128, seed=0)
+    history = model.fit(binarized, epochs=2, shuffle=False, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert all(np.isfinite(history.history["loss"]))
+    plain = data.as_dataset(x, batch_size=128, seed=0)
+    history = model.fit(plain, epochs=1, shuffle=False, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
