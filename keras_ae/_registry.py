@@ -4,10 +4,9 @@ Builders register themselves with :func:`register_model`; importing
 ``keras_ae`` imports ``keras_ae.models`` and so registers every family.
 """
 
-import difflib
 import inspect
 
-from keras_ae._validation import invalid
+from keras_ae._validation import invalid, suggest
 
 __all__ = ["build", "get_builder", "list_models", "register_model"]
 
@@ -64,12 +63,7 @@ def get_builder(name):
             names and suggests the closest one.
     """
     if name not in _MODELS:
-        hint = ""
-        if isinstance(name, str):
-            close = difflib.get_close_matches(name, list(_MODELS), n=1)
-            if close:
-                hint = f"Did you mean '{close[0]}'?"
-        raise invalid("name", f"one of the registered models {list_models()}", name, hint)
+        raise invalid("name", f"one of the registered models {list_models()}", name, suggest(name, _MODELS))
     return _MODELS[name]
 
 
@@ -104,12 +98,10 @@ def build(name, **options):
     params = inspect.signature(builder).parameters
     for key in options:
         if key not in params:
-            valid = sorted(params)
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
+            hint = suggest(key, params)
             raise TypeError(
                 f"Unknown option '{key}' for model '{name}'. "
-                f"Valid options: {valid}.{hint}"
+                f"Valid options: {sorted(params)}. {hint}".rstrip()
             )
     missing = [
         key

@@ -16,6 +16,7 @@ __all__ = [
     "check_int_tuple",
     "check_shape",
     "invalid",
+    "suggest",
 ]
 
 
@@ -82,17 +83,21 @@ def check_float(name, value, *, low=None, high=None, low_open=False, high_open=F
     return float(value)
 
 
+def suggest(value, choices):
+    """Returns ``"Did you mean 'x'?"`` for the closest choice, or ``""``."""
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, choices, n=1)
+    close = close or [c for c in sorted(choices) if c.startswith(value) or value.startswith(c)]
+    return f"Did you mean '{close[0]}'?" if close else ""
+
+
 def check_choice(name, value, choices):
     """Checks that ``value`` is one of ``choices``; suggests the closest one."""
     choices = sorted(choices)
     if value in choices:
         return value
-    hint = ""
-    if isinstance(value, str):
-        close = difflib.get_close_matches(value, choices, n=1)
-        if close:
-            hint = f"Did you mean '{close[0]}'?"
-    raise invalid(name, f"one of {choices}", value, hint)
+    raise invalid(name, f"one of {choices}", value, suggest(value, choices))
 
 
 def check_int_tuple(name, value, *, allow_empty=True):

@@ -1,0 +1,116 @@
+"""Custom layers and regularizers: values, statistics and configs."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_ae
+from keras_ae.layers import Corruption, GaussianPosterior, KLSparsity
+
+
+def kl_by_hand(h, rho):
+    rho_hat = h.mean(axis=0)
+    return np.sum(rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+
+
+@pytest.mark.parametrize("batch", [8, 50])
+def test_kl_sparsity_penalty_equals_the_formula(batch):
+    keras.utils.set_random_seed(0)
+    model = keras_ae.build("sparse", input_shape=(6,), latent_dim=5, sparsity="kl", target=0.05,
+                           sparsity_weight=0.7)
+    encoder = model.get_layer("encoder")
+    x = np.random.default_rng(batch).uniform(size=(batch, 6)).astype("float32")
+    h = encoder.predict(x, verbose=0).astype("float64")
+    encoder(x)
+    penalty = float(sum(loss.numpy() for loss in encoder.losses))
+    # Keras divides the activity loss by the batch size; the layer undoes it.
+    np.testing.assert_allclose(penalty, 0.7 * kl_by_hand(h, 0.05), rtol=1e-4)
+
+
+def test_kl_sparsity_reaches_the_model_loss():
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).uniform(size=(32, 6)).astype("float32")
+    plain = keras_ae.build("sparse", input_shape=(6,), latent_dim=5, sparsity_weight=0.0)
+    sparse = keras_ae.build("sparse", input_shape=(6,), latent_dim=5, sparsity_weight=2.0)
+    sparse.set_weights(plain.get_weights())
+    h = plain.get_layer("encoder").predict(x, verbose=0).astype("float64")
+    difference = sparse.evaluate(x, x, batch_size=32, verbose=0) - plain.evaluate(x, x, batch_size=32, verbose=0)
+    np.testing.assert_allclose(difference, 2.0 * kl_by_hand(h, 0.05), rtol=1e-4)
+
+
+def test_l1_sparsity_is_mean_absolute_code_sum():
+    keras.utils.set_random_seed(0)
+    model = keras_ae.build("sparse", input_shape=(6,), latent_dim=5, sparsity="l1", sparsity_weight=0.1)
+    encoder = model.get_layer("encoder")
+    x = np.random.default_rng(1).uniform(size=(16, 6)).astype("float32")
+    h = encoder.predict(x, verbose=0)
+    encoder(x)
+    penalty = float(sum(loss.numpy() for loss in encoder.losses))
+    np.testing.assert_allclose(penalty, 0.1 * np.abs(h).sum(axis=1).mean(), rtol=1e-5)
+
+
+def test_kl_sparsity_config_round_trip():
+    reg = KLSparsity(target=0.1, weight=3.0)
+    again = keras.regularizers.deserialize(keras.regularizers.serialize(reg))
+    assert isinstance(again, KLSparsity)
+    assert (again.target, again.weight) == (0.1, 3.0)
+
+
+@pytest.mark.parametrize(
+    "noise, level, check",
+    [
+        ("gaussian", 0.2, lambda x, y: abs(np.std(y - x) - 0.2) < 0.01),
+        ("dropout", 0.3, lambda x, y: abs(np.mean(y == 0) - 0.3) < 0.02 and np.all((y == 0) | (y == x))),
+        ("salt_and_pepper", 0.4,
+         lambda x, y: abs(np.mean(y != x) - 0.4) < 0.02 and abs(np.mean(y == 1) - 0.2) < 0.02),
+    ],
+)
+def test_noise_statistics(noise, level, check):
+    x = np.random.default_rng(0).uniform(0.1, 0.9, size=(200, 50)).astype("float32")
+    y = keras_ae.corrupt(x, noise, level, seed=3)
+    assert y.shape == x.shape and y.dtype == np.float32
+    assert check(x, y)
+    np.testing.assert_array_equal(y, keras_ae.corrupt(x, noise, level, seed=3))
+    assert not np.array_equal(y, keras_ae.corrupt(x, noise, level, seed=4))
+    layer = Corruption(noise, level, seed=1)
+    assert check(x, np.asarray(layer(x, training=True)))
+    np.testing.assert_array_equal(layer(x, training=False), x)
+
+
+def test_corruption_config_round_trip():
+    layer = Corruption("dropout", 0.25, seed=5, name="c")
+    again = Corruption.from_config(layer.get_config())
+    assert (again.noise, again.noise_level, again.seed, again.name) == ("dropout", 0.25, 5, "c")
+
+
+def test_posterior_samples_have_the_right_moments_and_kl():
+    layer = GaussianPosterior(beta=2.0, seed=0)
+    loc = np.array([[1.0, -2.0]] * 20000, "float32")
+    raw = np.array([[0.0, 1.0]] * 20000, "float32")
+    z = np.asarray(layer([loc, raw], training=True))
+    scale = np.log1p(np.exp([0.0, 1.0])) + 1e-4
+    np.testing.assert_allclose(z.mean(axis=0), [1.0, -2.0], atol=0.03)
+    np.testing.assert_allclose(z.std(axis=0), scale, rtol=0.02)
+    np.testing.assert_array_equal(layer([loc, raw], training=False), loc)
+    kl = 0.5 * np.sum(scale**2 + np.array([1.0, -2.0]) ** 2 - 1 - 2 * np.log(scale))
+    np.testing.assert_allclose(float(layer.losses[-1]), 2.0 * kl, rtol=1e-5)
+
+
+def test_posterior_gradients_flow_through_the_sample():
+    import tensorflow as tf
+
+    layer = GaussianPosterior(seed=0)
+    loc = tf.Variable([[0.5, 0.5]])
+    raw = tf.Variable([[0.0, 0.0]])
+    with tf.GradientTape() as tape:
+        z = layer([loc, raw], training=True)
+        objective = tf.reduce_sum(z**2)
+    d_loc, d_raw = tape.gradient(objective, [loc, raw])
+    assert np.all(np.abs(d_loc.numpy()) > 0) and np.all(np.abs(d_raw.numpy()) > 0)
+
+
+def test_posterior_scale_is_floored():
+    layer = GaussianPosterior(beta=1.0)
+    q = layer.distribution(np.zeros((1, 2), "float32"), np.full((1, 2), -200.0, "float32"))
+    assert np.all(q.stddev().numpy() >= 1e-4)
+    assert np.isfinite(q.log_prob(np.zeros((1, 2), "float32")).numpy()).all()

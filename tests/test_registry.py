@@ -1,0 +1,57 @@
+"""The registry: lookup, suggestions, duplicates and option checking."""
+
+import pytest
+
+import keras_ae
+from keras_ae import _registry
+
+
+def test_unknown_name_lists_models_and_suggests():
+    with pytest.raises(ValueError) as info:
+        keras_ae.build("vea", input_shape=(4,), latent_dim=2)
+    message = str(info.value)
+    assert "Invalid value for 'name'" in message
+    assert "Did you mean 'vae'?" in message
+    for name in keras_ae.list_models():
+        assert name in message
+
+
+def test_duplicate_registration_is_an_error():
+    with pytest.raises(ValueError, match="already registered"):
+
+        @keras_ae.register_model(name="dense")
+        def another_dense(*, input_shape, latent_dim):
+            raise AssertionError("never called")
+
+
+def test_register_and_build_a_new_model():
+    calls = []
+
+    @keras_ae.register_model
+    def _test_tiny(*, input_shape, latent_dim, width=3):
+        calls.append((input_shape, latent_dim, width))
+        return "model"
+
+    try:
+        assert "_test_tiny" in keras_ae.list_models()
+        assert keras_ae.build("_test_tiny", input_shape=(4,), latent_dim=2, width=5) == "model"
+        assert calls == [((4,), 2, 5)]
+    finally:
+        del _registry._MODELS["_test_tiny"]
+
+
+def test_misspelled_option_fails_loudly():
+    with pytest.raises(TypeError) as info:
+        keras_ae.build("dense", input_shape=(4,), latent_dim=2, hiden=(3,))
+    assert "Unknown option 'hiden'" in str(info.value)
+    assert "Did you mean 'hidden'?" in str(info.value)
+
+
+def test_missing_required_option():
+    with pytest.raises(TypeError, match="latent_dim"):
+        keras_ae.build("dense", input_shape=(4,))
+
+
+def test_every_model_has_a_one_line_summary():
+    for name in keras_ae.list_models():
+        assert _registry.summary(name).endswith(".")
