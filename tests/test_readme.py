@@ -1,0 +1,21 @@
+"""The README's commands are the ones CI and users actually run."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^(python -m pytest.*)$", readme, flags=re.M)
+    assert len(commands) == 1
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert commands[0] in ci_lines
+
+
+def test_readme_example_runs(tmp_path, monkeypatch):
+    block = re.search(r"## Example\n\n```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    block = block.replace("epochs=30", "epochs=1").replace("k=100", "k=5")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README example", "exec"), {})
