@@ -18,8 +18,9 @@ MNIST and Fashion-MNIST are read from the Keras dataset cache,
 ``$KERAS_HOME/datasets/`` (``~/.keras/datasets/`` when ``KERAS_HOME`` is not
 set), in the exact files and layout that ``keras.datasets.mnist.load_data()``
 and ``keras.datasets.fashion_mnist.load_data()`` use. This module never
-downloads anything: a missing file is reported at once with the path it was
-expected at (see ``data/README.md`` for how to seed the cache offline).
+replaces a cached file; a missing one is downloaded from the Keras origin
+with ``keras.utils.get_file`` when the network allows, otherwise reported
+within seconds with the path it was expected at (see ``data/README.md`` for how to seed the cache offline).
 
 Why the files are read here rather than through the Keras loaders:
 
@@ -372,9 +373,46 @@ def _cache_dir():
     return os.path.join(os.path.expanduser(home), "datasets")
 
 
+def _download(path):
+    """Tries to download a missing cache file to ``path``; returns success.
+
+    Uses ``keras.utils.get_file`` (what ``keras.datasets`` uses, with its
+    origin), with the cache directory passed explicitly and a socket timeout
+    so that an offline machine fails within seconds instead of hanging. Only
+    called when the file is absent, so no existing file is ever replaced.
+    """
+    import socket
+
+    import keras
+
+    home, relative = path.split(os.sep + "datasets" + os.sep, 1)
+    new_dirs = []  # directories get_file creates, removed again on failure
+    directory = os.path.dirname(path)
+    while directory != home and not os.path.isdir(directory):
+        new_dirs.append(directory)
+        directory = os.path.dirname(directory)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(20)
+    try:
+        keras.utils.get_file(
+            os.path.basename(relative),
+            origin=_ORIGIN + os.path.basename(relative),
+            cache_dir=home,
+            cache_subdir=os.path.join("datasets", os.path.dirname(relative)),
+        )
+    except Exception:  # offline, refused, interrupted: report the missing file
+        for directory in new_dirs:  # deepest first
+            if os.path.isdir(directory) and not os.listdir(directory):
+                os.rmdir(directory)
+        return False
+    finally:
+        socket.setdefaulttimeout(previous)
+    return os.path.isfile(path)
+
+
 def _seed_hint(module):
     return (
-        "keras_ae never downloads data. To fetch the files, run "
+        "The download from the Keras origin failed (no network?). To fetch the files, run "
         f"keras.datasets.{module}.load_data() on a machine with internet access "
         "(it saves them in its cache, by default ~/.keras/datasets/) and copy "
         "them over. To use another cache, set KERAS_HOME; the files go in its "
@@ -384,7 +422,7 @@ def _seed_hint(module):
 
 def _load_mnist():
     path = os.path.join(_cache_dir(), "mnist.npz")
-    if not os.path.isfile(path):
+    if not os.path.isfile(path) and not _download(path):
         raise FileNotFoundError(
             f"MNIST is not in the Keras cache: expected the file {path}. "
             f"Copy the official mnist.npz ({_ORIGIN}mnist.npz, SHA-256 "
@@ -404,7 +442,8 @@ def _load_mnist():
 def _load_fashion_mnist():
     directory = os.path.join(_cache_dir(), "fashion-mnist")
     missing = [
-        f for f in _FASHION_FILES if not os.path.isfile(os.path.join(directory, f))
+        f for f in _FASHION_FILES
+        if not os.path.isfile(os.path.join(directory, f)) and not _download(os.path.join(directory, f))
     ]
     if missing:
         raise FileNotFoundError(
