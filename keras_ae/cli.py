@@ -17,6 +17,23 @@ staged in a temporary sibling directory and renamed into place at the end,
 so a failed or interrupted run leaves nothing behind, and an existing run
 is replaced (with ``--overwrite``) only by a complete one.
 
+``metrics.json`` holds the test metrics, computed on the saved model
+reloaded in safe mode: ``reconstruction_error`` (mean summed squared error
+per example) and, for the VAEs, ``elbo`` (nats) and ``iwae_nll`` (the IWAE
+negative log-likelihood with ``iwae_k`` samples on the first ``iwae_n`` test
+examples); then the settings of the run (model, dataset, options, epochs,
+seed...) and ``train_time_seconds``. ``evaluate`` recomputes the metrics
+with the same seeds and prints them as JSON: the numbers are equal.
+
+The figures are ``loss.png``, ``reconstructions.png``, ``codes.png`` (PCA
+when the code has more than two dimensions) and, for the VAEs,
+``samples.png`` and ``manifold.png`` (see :mod:`keras_ae.plots`).
+
+With ``--strategy`` the model is built in the scope of
+:func:`keras_ae.distribute.get_strategy`; ``--batch-size`` is then the
+global batch. Under ``multi_worker`` every worker runs the same command and
+only the chief writes the run directory.
+
 Every mistake (unknown model or dataset, bad number, bad model option, data
 with NaN...) ends the command with exit status 2 and one line on stderr,
 ``keras-ae: error: ...``.
@@ -121,6 +138,8 @@ def main(argv=None):
         return 130
     except (_UsageError, ValueError, TypeError, OSError) as error:
         return _fail(error, 2)
+    except _TrainingError as error:
+        return _fail(error, 1)
     except Exception as error:  # noqa: BLE001 - reported in one line, see below
         if os.environ.get("KERAS_AE_DEBUG"):
             raise
@@ -178,7 +197,8 @@ def _build_parser():
     train.add_argument("--epochs", type=int, metavar="N",
                        help="training epochs (default: 30 on digits, 20 on the MNIST variants)")
     train.add_argument("--batch-size", type=int, metavar="N",
-                       help="examples per step (default: 64 on digits, 128 otherwise)")
+                       help="examples per step, split across the devices of a strategy "
+                       "(default: 64 on digits, 128 otherwise)")
     train.add_argument("--learning-rate", type=float, default=1e-3, metavar="F",
                        help="Adam's learning rate (default: 1e-3)")
     train.add_argument("--seed", type=int, default=0, metavar="N",
@@ -188,7 +208,8 @@ def _build_parser():
                        help="use at most N training and N test examples")
     train.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                        help="a model option, e.g. --option noise=dropout --option hidden=256,128 "
-                       "(repeatable; see the builder's docstring)")
+                       "(repeatable; the options of MODEL are its builder's keyword arguments, "
+                       "listed when one is misspelled)")
     train.add_argument("--out", metavar="DIR", help="run directory (default: runs/MODEL-DATASET)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace an existing run directory once the new run has succeeded")
@@ -197,7 +218,9 @@ def _build_parser():
     group.add_argument("--strategy", choices=STRATEGIES,
                        help="tf.distribute strategy (see keras_ae.distribute.get_strategy)")
     group.add_argument("--devices", metavar="D",
-                       help="devices for the strategy: a number or comma-separated device names")
+                       help="devices of the strategy: a number N (the first N GPUs, or the CPU "
+                       "split into N logical devices when there is no GPU) or comma-separated "
+                       "device names such as /gpu:0,/gpu:1")
     group.add_argument("--backup-dir", metavar="DIR",
                        help="keras.callbacks.BackupAndRestore directory: rerun the same "
                        "command after an interruption to resume training")
@@ -237,7 +260,7 @@ def _run_list(args):
     names = keras_ae.list_models()
     width = max(len(name) for name in names)
     for name in names:
-        print(f"{name:<{width}}  {summary(name)}")
+        print(f"{name:<{width}}  {summary(name).replace('``', '')}")  # no reST markup
     return 0
 
 
@@ -266,15 +289,19 @@ def _run_train(args):
     iwae_k = check_int("iwae_k", args.iwae_k)
     iwae_examples = check_int("iwae_examples", args.iwae_examples)
     options = _parse_options(model_name, args.option)
-    out = _output_dir(args.out or os.path.join("runs", f"{model_name}-{dataset}"), args.overwrite)
-    backup_dir = None
-    if args.backup_dir is not None:
-        backup_dir = os.path.abspath(args.backup_dir)
-        if _is_within(backup_dir, out):
-            raise invalid("backup_dir", "a directory outside the run directory", args.backup_dir)
+    out = os.path.abspath(args.out or os.path.join("runs", f"{model_name}-{dataset}"))
+    backup_dir = None if args.backup_dir is None else os.path.abspath(args.backup_dir)
+    if backup_dir is not None and _is_within(backup_dir, out):
+        raise invalid("backup_dir", "a directory outside the run directory", args.backup_dir)
 
-    # 2. Data and model: the model builder validates the options.
-    strategy = _strategy(args)
+    # 2. The strategy comes first: some must exist before TensorFlow starts.
+    distribute, strategy = _strategy(args)
+    # Under a multi-worker strategy every worker trains, the chief writes.
+    chief = distribute is None or distribute.is_chief(strategy)
+    if chief:
+        _check_output_dir(out, args.out, args.overwrite)
+
+    # 3. Data and model: the model builder validates the options.
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     images = model_name in IMAGE_MODELS or (model_name == "denoising" and options.get("base") == "conv")
@@ -288,21 +315,30 @@ def _run_train(args):
             learning_rate=learning_rate, **options,
         )
 
-    # 3. Train and write, in a staging directory renamed into place at the end.
+    # 4. Train and write, in a staging directory renamed into place at the end.
     if dataset == "binarized_mnist":
         train_data = data.binarized_dataset(x_train, batch_size=batch_size, seed=seed)
     else:
         train_data = data.as_dataset(x_train, batch_size=batch_size, seed=seed)
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if backup_dir is not None:
-        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
+        if distribute is not None:  # backups written by the chief only
+            callbacks.append(distribute.backup_and_restore(backup_dir, strategy=strategy))
+        else:
+            callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
+    fit_options = dict(
+        epochs=epochs, shuffle=False,  # train_data is shuffled already
+        validation_data=(x_test, x_test), validation_batch_size=256,
+        callbacks=callbacks, verbose=1 if _isatty(sys.stdout) else 2,
+    )
+    if not chief:
+        model.fit(train_data, **fit_options)
+        distribute.save_model(model, "model.keras", strategy)  # to a scratch directory
+        print("Trained as a worker of a multi-worker cluster; the chief writes the run directory.")
+        return 0
     with _staging(out, args.overwrite) as stage:
         start = time.perf_counter()
-        history = model.fit(
-            train_data, epochs=epochs, shuffle=False,  # train_data is shuffled already
-            validation_data=(x_test, x_test), validation_batch_size=256,
-            callbacks=callbacks, verbose=1 if _isatty(sys.stdout) else 2,
-        )
+        history = model.fit(train_data, **fit_options)
         train_time = time.perf_counter() - start
         history = {key: [float(v) for v in values] for key, values in history.history.items()}
         if not all(math.isfinite(v) for v in history.get("loss", [math.nan])):
@@ -310,7 +346,10 @@ def _run_train(args):
                                  "epochs because the loss is not finite; try a smaller "
                                  "--learning-rate")
         model_path = os.path.join(stage, "model.keras")
-        model.save(model_path)
+        if distribute is not None:
+            distribute.save_model(model, model_path, strategy)
+        else:
+            model.save(model_path)
         # Every number is computed from the saved file, reloaded in safe mode,
         # so that `keras-ae evaluate` reproduces it exactly.
         reloaded = keras.models.load_model(model_path, safe_mode=True)
@@ -331,7 +370,8 @@ def _run_train(args):
             "data_seed": DATA_SEED,
             "n_train": len(x_train),
             "train_time_seconds": round(train_time, 3),
-            "strategy": args.strategy,
+            "strategy": args.strategy or ("auto" if strategy is not None else None),
+            "strategy_class": None if strategy is None else type(strategy).__name__,
             "replicas": strategy.num_replicas_in_sync if strategy is not None else 1,
             "versions": _versions(),
         }
@@ -404,8 +444,9 @@ def _scalar(text):
     return text
 
 
-def _output_dir(path, overwrite):
-    out = os.path.abspath(path)
+def _check_output_dir(out, path, overwrite):
+    """Refuses ``out`` if it exists and is not empty, unless overwriting a run."""
+    path = path or _display(out)
     if _is_within(os.getcwd(), out):
         raise invalid("out", "a new directory, not the current directory or one of its parents", path)
     if os.path.lexists(out) and not os.path.isdir(out):
@@ -421,7 +462,6 @@ def _output_dir(path, overwrite):
                 f"refusing to overwrite {path}: it does not look like a keras-ae run "
                 "directory (no metrics.json); choose another --out"
             )
-    return out
 
 
 def _is_within(path, directory):
@@ -430,17 +470,29 @@ def _is_within(path, directory):
 
 
 def _strategy(args):
-    """The requested ``tf.distribute`` strategy, or ``None`` when none was asked for."""
+    """Returns ``(keras_ae.distribute, strategy)``, or ``(None, None)`` if none was asked for.
+
+    ``--devices N`` means the first ``N`` GPUs, or, on a machine without
+    GPUs, the CPU split into ``N`` logical devices (same cores: this checks
+    distributed training, it does not speed it up).
+    """
     if args.strategy is None and args.devices is None:
-        return None
-    try:
-        from keras_ae.distribute import get_strategy
-    except ImportError as error:
-        raise _UsageError(f"--strategy and --devices need keras_ae.distribute ({error})") from None
+        return None, None
+    import tensorflow as tf
+
+    from keras_ae import distribute
+
     devices = args.devices
     if devices is not None and devices.strip().isdigit():
-        devices = check_int("devices", int(devices))
-    return get_strategy(args.strategy or "auto", devices)
+        count = check_int("devices", int(devices))
+        gpus = tf.config.list_physical_devices("GPU")
+        if not gpus:
+            devices = distribute.configure_logical_cpus(count)
+        elif count <= len(gpus):
+            devices = [f"/gpu:{i}" for i in range(count)]
+        else:
+            raise invalid("devices", f"at most the {len(gpus)} visible GPUs", count)
+    return distribute, distribute.get_strategy(args.strategy or "auto", devices)
 
 
 def _check_finite(dataset, **arrays):

@@ -307,7 +307,8 @@ def plot_manifold(decoder, n=15, span=0.9, *, codes=None, seed=0, path=None):
     from scipy.stats import norm
 
     quantiles = norm.ppf(np.linspace((1 - span) / 2, (1 + span) / 2, n))
-    fig = Figure(figsize=(0.45 * n + 1.2, 0.45 * n + 1.0), dpi=_DPI, layout="constrained")
+    rows = 1 if latent_dim == 1 else n
+    fig = Figure(figsize=(0.45 * n + 1.2, 0.45 * rows + 1.0), dpi=_DPI, layout="constrained")
     ax = fig.subplots()
     if latent_dim <= 2:
         if latent_dim == 1:
@@ -317,7 +318,6 @@ def plot_manifold(decoder, n=15, span=0.9, *, codes=None, seed=0, path=None):
             z2, z1 = np.meshgrid(quantiles[::-1], quantiles, indexing="ij")
             z = np.column_stack([z1.ravel(), z2.ravel()])
         images = _as_images("decoder output", _decode(decoder, z.astype("float32")))
-        rows = 1 if latent_dim == 1 else n
         _show_grid(ax, images.reshape(rows, n, *images.shape[1:]), *_value_range(images))
         h, w = images.shape[1:3]
         ax.set_xticks([(w + 1) * i + w / 2 for i in (0, n // 2, n - 1)],
