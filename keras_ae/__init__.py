@@ -20,7 +20,7 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover
         f"Received: KERAS_BACKEND={keras.backend.backend()!r}"
     )
 
-from keras_ae import data, layers, losses, metrics, models  # noqa: E402,F401
+from keras_ae import data, distribute, layers, losses, metrics, models  # noqa: E402,F401
 from keras_ae._registry import build, get_builder, list_models, register_model  # noqa: E402
 from keras_ae.layers import corrupt  # noqa: E402
 
@@ -28,5 +28,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "build", "corrupt", "get_builder", "list_models", "register_model",
-    "data", "layers", "losses", "metrics", "models",
+    "data", "distribute", "layers", "losses", "metrics", "models",
 ]

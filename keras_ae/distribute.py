@@ -46,6 +46,7 @@ __all__ = [
     "get_strategy",
     "is_chief",
     "multi_worker_fit_enabled",
+    "resolve_kind",
     "save_model",
     "scale_loss_for_replicas",
     "tf_config",
@@ -102,6 +103,51 @@ def _cluster_size(config):
     return sum(len(v) for k, v in cluster.items() if k in ("chief", "worker"))
 
 
+def resolve_kind(kind="auto", devices=None):
+    """Returns the strategy kind that :func:`get_strategy` would create.
+
+    Validates the arguments and resolves ``"auto"`` without creating a
+    strategy (creating ``MultiWorkerMirroredStrategy`` starts a server).
+
+    Args:
+        kind: As in :func:`get_strategy`.
+        devices: As in :func:`get_strategy`.
+
+    Returns:
+        ``(kind, devices)``: one of ``"default"``, ``"mirrored"`` or
+        ``"multi_worker"``, and the devices as a list (or ``None``).
+
+    Example:
+
+    ```python
+    kind, _ = keras_ae.distribute.resolve_kind("auto")  # "default" on a laptop
+    ```
+    """
+    kind = check_choice("kind", kind, STRATEGY_KINDS)
+    devices = _parse_devices(devices)
+    if kind == "auto":
+        if _cluster_size(_tf_config()) > 0:
+            kind = "multi_worker"
+        elif devices is not None:
+            kind = "mirrored" if len(devices) > 1 else "default"
+        elif len(tf.config.list_physical_devices("GPU")) > 1:
+            kind = "mirrored"
+        else:
+            kind = "default"
+    if kind == "multi_worker" and devices is not None:
+        raise invalid(
+            "devices",
+            "None with kind='multi_worker' (each worker uses its visible GPUs, "
+            "or its CPU; choose them with CUDA_VISIBLE_DEVICES)",
+            devices,
+        )
+    if kind == "default" and devices is not None and len(devices) > 1:
+        raise invalid(
+            "devices", "at most one device with kind='default' (use kind='mirrored' for several)", devices
+        )
+    return kind, devices
+
+
 def get_strategy(kind="auto", devices=None):
     """Returns the ``tf.distribute.Strategy`` to build and train a model under.
 
@@ -149,34 +195,13 @@ def get_strategy(kind="auto", devices=None):
     model.fit(x, x, batch_size=256, epochs=10)  # 128 examples per GPU and step
     ```
     """
-    kind = check_choice("kind", kind, STRATEGY_KINDS)
-    devices = _parse_devices(devices)
-    if kind == "auto":
-        if _cluster_size(_tf_config()) > 0:
-            kind = "multi_worker"
-        elif devices is not None:
-            kind = "mirrored" if len(devices) > 1 else "default"
-        elif len(tf.config.list_physical_devices("GPU")) > 1:
-            kind = "mirrored"
-        else:
-            kind = "default"
+    kind, devices = resolve_kind(kind, devices)
     if kind == "mirrored":
         return tf.distribute.MirroredStrategy(devices=devices)
     if kind == "multi_worker":
-        if devices is not None:
-            raise invalid(
-                "devices",
-                "None with kind='multi_worker' (each worker uses its visible GPUs, "
-                "or its CPU; choose them with CUDA_VISIBLE_DEVICES)",
-                devices,
-            )
         enable_multi_worker_fit()
         return tf.distribute.MultiWorkerMirroredStrategy()
     if devices is not None:
-        if len(devices) > 1:
-            raise invalid(
-                "devices", "at most one device with kind='default' (use kind='mirrored' for several)", devices
-            )
         return tf.distribute.OneDeviceStrategy(devices[0])
     return tf.distribute.get_strategy()
 
@@ -252,10 +277,11 @@ def scale_loss_for_replicas(value):
         ...
     ```
     """
+    value = keras.ops.convert_to_tensor(value)
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     if replicas == 1:
         return value
-    return value * keras.ops.cast(1.0 / replicas, keras.backend.standardize_dtype(value.dtype))
+    return value * keras.ops.cast(1.0 / replicas, value.dtype)
 
 
 def tf_config(workers, index, *, task_type="worker"):

@@ -173,3 +173,18 @@ def test_vae_loss_is_negative_elbo(data):
     _, _, kl = keras_ae.metrics.elbo(model, x, return_terms=True)
     recon = -keras_ae.losses.log_likelihood(x, keras_ae.losses.logits_from_probs(model(x)), "bernoulli")
     np.testing.assert_allclose(loss, np.mean(recon) + kl.mean(), rtol=1e-5)
+
+
+def test_vae_trains_under_mixed_precision(data):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = tiny("vae")
+        history = model.fit(data, data, epochs=1, batch_size=16, verbose=0)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert np.isfinite(history.history["loss"]).all()
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    assert encoder.get_layer("encoder_loc").compute_dtype == "float16"
+    assert encoder.get_layer("posterior").compute_dtype == "float32"
+    assert decoder.get_layer("decoder_output").compute_dtype == "float32"
+    assert model.predict(data, verbose=0).dtype == np.float32

@@ -71,7 +71,8 @@ def conv_encoder_body(input_shape, filters, activation, kernel_size=3):
 def output_head(logits, likelihood):
     """Ends a decoder: a sigmoid for Bernoulli data, the identity otherwise."""
     activation = "sigmoid" if likelihood == "bernoulli" else "linear"
-    return layers.Activation(activation, name="decoder_output")(logits)
+    # float32 even under mixed precision: the loss recovers exact logits from it.
+    return layers.Activation(activation, name="decoder_output", dtype="float32")(logits)
 
 
 def dense_decoder(latent_dim, output_shape, hidden, activation, likelihood):

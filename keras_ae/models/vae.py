@@ -12,7 +12,7 @@ from keras_ae.models import _blocks
 def _gaussian_encoder(inputs, features, latent_dim, beta, seed):
     loc = layers.Dense(latent_dim, name="encoder_loc")(features)
     raw_scale = layers.Dense(latent_dim, name="encoder_scale")(features)
-    codes = GaussianPosterior(beta=beta, seed=seed, name="posterior")([loc, raw_scale])
+    codes = GaussianPosterior(beta=beta, seed=seed, name="posterior", dtype="float32")([loc, raw_scale])
     return keras.Model(inputs, codes, name="encoder")
 
 

@@ -1,0 +1,300 @@
+"""Scenarios of tests/test_distribute.py, each run in a fresh process.
+
+Logical CPU devices and ``MultiWorkerMirroredStrategy`` must be set up before
+TensorFlow initializes its runtime, which a pytest worker may already have
+done, so every scenario runs as::
+
+    python tests/_distribute_worker.py <scenario> [options]
+
+and prints one JSON object on its last line of stdout. Scenarios:
+
+- ``mirrored``: single-device vs ``MirroredStrategy`` over 2 logical CPUs,
+  for every case of ``MIRRORED_CASES``.
+- ``worker``: one worker of a 2-worker ``MultiWorkerMirroredStrategy``
+  cluster (``TF_CONFIG`` set by the caller): checks that Keras' ``fit`` is
+  still broken without the shim, trains ``dense`` and ``vae``, saves weights
+  and models; worker 0 also trains the single-process reference.
+- ``backup``: one worker training ``dense`` with
+  ``keras_ae.distribute.backup_and_restore``; with ``--pause-at E:B`` the
+  worker with ``--pause-worker`` writes a marker and sleeps at batch B of
+  epoch E, for the caller to kill it.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+N_EXAMPLES = 256
+BATCH = 64  # global batch: 32 examples per replica with 2 replicas
+EPOCHS = 2
+
+# name -> (registered model, options, optimizer override, posterior noise).
+MIRRORED_CASES = {
+    "dense": ("dense", {"hidden": (32,)}, None, None),
+    "sparse_l1": ("sparse", {"sparsity": "l1", "sparsity_weight": 1e-2}, None, None),
+    "sparse_kl": ("sparse", {"sparsity": "kl", "sparsity_weight": 1.0}, None, None),
+    "contractive_closed_form_sgd": (
+        "contractive", {"jacobian": "closed_form", "contraction_weight": 1.0}, "sgd", None,
+    ),
+    "contractive_exact": ("contractive", {"jacobian": "exact", "hidden": (16,), "contraction_weight": 1.0}, None, None),
+    "contractive_hutchinson": (
+        "contractive", {"jacobian": "hutchinson", "hidden": (16,), "contraction_weight": 1.0, "seed": 3}, None, None,
+    ),
+    "vae": ("vae", {"hidden": (32,), "seed": 1}, None, "off"),
+    "vae_noisy": ("vae", {"hidden": (32,), "seed": 1}, None, "on"),
+}
+
+
+def _emit(result):
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def _data():
+    from keras_ae import data
+
+    (x, _), _ = data.load("digits", flatten=True, seed=0)
+    return x[:N_EXAMPLES].astype("float32")
+
+
+def _deterministic_posterior(enabled):
+    """Makes the posterior return its mean (still adding the KL term)."""
+    from keras_ae.layers import GaussianPosterior
+
+    if not hasattr(GaussianPosterior, "_original_call"):
+        GaussianPosterior._original_call = GaussianPosterior.call
+    original = GaussianPosterior._original_call
+    if enabled:
+        def call(self, inputs, training=False):
+            return original(self, inputs, training=False)
+
+        GaussianPosterior.call = call
+    else:
+        GaussianPosterior.call = original
+
+
+def _build(model_name, options, optimizer):
+    import keras
+
+    import keras_ae
+
+    model = keras_ae.build(model_name, input_shape=(64,), latent_dim=8, **options)
+    if optimizer == "sgd":
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss=model.loss)
+    return model
+
+
+def _train(model, x, initial, epochs=EPOCHS, callbacks=None, initial_epoch=0):
+    model.set_weights(initial)
+    history = model.fit(x, x, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+    return history.history
+
+
+def _max_abs_diff(a, b):
+    import numpy as np
+
+    return float(max(np.max(np.abs(np.asarray(p) - np.asarray(q))) for p, q in zip(a, b)))
+
+
+def _rel_diff(a, b):
+    import numpy as np
+
+    a, b = np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)))
+
+
+def scenario_mirrored(args):
+    from keras_ae import distribute
+
+    devices = distribute.configure_logical_cpus(2)
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    strategy = distribute.get_strategy("mirrored", devices=devices)
+    x = _data()
+    cases = args.cases.split(",") if args.cases else list(MIRRORED_CASES)
+    result = {"replicas": strategy.num_replicas_in_sync, "cases": {}}
+    for case in cases:
+        model_name, options, optimizer, noise = MIRRORED_CASES[case]
+        _deterministic_posterior(noise == "off")
+        keras.utils.set_random_seed(0)
+        single = _build(model_name, options, optimizer)
+        initial = single.get_weights()
+        with strategy.scope():
+            mirrored = _build(model_name, options, optimizer)
+        start = time.perf_counter()
+        h_single = _train(single, x, initial)
+        h_mirrored = _train(mirrored, x, initial)
+        entry = {
+            "loss_single": h_single["loss"],
+            "loss_mirrored": h_mirrored["loss"],
+            "loss_rel_diff": _rel_diff(h_mirrored["loss"], h_single["loss"]),
+            "weight_max_abs_diff": _max_abs_diff(mirrored.get_weights(), single.get_weights()),
+            "seconds": time.perf_counter() - start,
+        }
+        if model_name == "contractive":
+            entry["contraction_rel_diff"] = _rel_diff(h_mirrored["contraction"], h_single["contraction"])
+        if case == "contractive_closed_form_sgd":
+            # What a missing 1/replicas on the penalty would look like: each
+            # replica's penalty gradient counted twice = weight doubled.
+            doubled = _build(model_name, {**options, "contraction_weight": 2 * options["contraction_weight"]},
+                             optimizer)
+            _train(doubled, x, initial)
+            entry["unscaled_penalty_weight_diff"] = _max_abs_diff(doubled.get_weights(), single.get_weights())
+        if noise == "on" or options.get("jacobian") == "hutchinson":
+            # Seed-to-seed spread of single-device training, the yardstick of
+            # the noisy comparison.
+            other = _build(model_name, {**options, "seed": options["seed"] + 1}, optimizer)
+            h_other = _train(other, x, initial)
+            entry["seed_spread_rel"] = _rel_diff(h_other["loss"], h_single["loss"])
+        result["cases"][case] = entry
+    _deterministic_posterior(False)
+
+    # Do the replicas draw the same noise from a (mirrored) SeedGenerator?
+    with strategy.scope():
+        generator = keras.random.SeedGenerator(0)
+
+    @tf.function
+    def draw():
+        return strategy.run(lambda: keras.random.normal((4,), seed=generator))
+
+    draws = strategy.experimental_local_results(draw())
+    result["replicas_draw_identical_noise"] = bool(np.allclose(draws[0], draws[1]))
+    _emit(result)
+
+
+def _worker_index():
+    return json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+
+
+def _probe_upstream(strategy):
+    """Runs Keras' own fit (no shim, then half the shim) on a throwaway model."""
+    import keras
+    import numpy as np
+
+    from keras_ae import distribute
+
+    probes = {}
+    x = np.zeros((16, 4), "float32")
+    for label, parts in (("no_shim", ()), ("build_fix_only", ("symbolic_build",))):
+        with distribute._shim_parts(*parts):
+            with strategy.scope():
+                model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+                model.compile("sgd", "mse")
+            try:
+                model.fit(x, x, batch_size=8, epochs=1, verbose=0)
+                probes[label] = "ok"
+            except Exception as error:  # noqa: BLE001 - we report whatever Keras raises
+                probes[label] = f"{type(error).__name__}: {str(error)[:300]}"
+    return probes
+
+
+def scenario_worker(args):
+    import tensorflow as tf
+
+    # The strategy first: it starts this worker's server.
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    import keras
+    import numpy as np
+
+    from keras_ae import distribute
+
+    index = _worker_index()
+    result = {"index": index, "replicas": strategy.num_replicas_in_sync, "is_chief": distribute.is_chief(strategy)}
+    if args.probe:
+        result["upstream"] = _probe_upstream(strategy)
+    result["shim_enabled"] = distribute.enable_multi_worker_fit()
+    x = _data()
+    result["models"] = {}
+    for name in args.models.split(","):
+        model_name, options, optimizer, _ = MIRRORED_CASES[name]
+        _deterministic_posterior(model_name == "vae")
+        keras.utils.set_random_seed(0)
+        reference = _build(model_name, options, optimizer)
+        initial = reference.get_weights()
+        with strategy.scope():
+            model = _build(model_name, options, optimizer)
+        start = time.perf_counter()
+        history = _train(model, x, initial)
+        entry = {"loss": history["loss"], "seconds": time.perf_counter() - start}
+        np.savez(os.path.join(args.out, f"{name}_worker{index}.npz"), *model.get_weights())
+        entry["saved"] = distribute.save_model(model, os.path.join(args.out, f"{name}.keras"), strategy)
+        if index == 0:
+            h_ref = _train(reference, x, initial)
+            np.savez(os.path.join(args.out, f"{name}_single.npz"), *reference.get_weights())
+            entry["loss_single"] = h_ref["loss"]
+        result["models"][name] = entry
+    _emit(result)
+
+
+class _PauseAt:
+    """Keras callback writing a marker, then sleeping, at one batch of one epoch."""
+
+    def __new__(cls, epoch, batch, marker):
+        import keras
+
+        class Pause(keras.callbacks.Callback):
+            def on_epoch_begin(self, e, logs=None):
+                self.epoch = e
+
+            def on_train_batch_end(self, b, logs=None):
+                if self.epoch == epoch and b == batch:
+                    with open(marker, "w") as f:
+                        f.write(f"{epoch}:{batch}")
+                    time.sleep(600)  # killed by the test long before
+
+        return Pause()
+
+
+def scenario_backup(args):
+    import tensorflow as tf
+
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    import keras
+    import numpy as np
+
+    from keras_ae import distribute
+
+    index = _worker_index()
+    distribute.enable_multi_worker_fit()
+    x = _data()
+    model_name, options, optimizer, _ = MIRRORED_CASES["dense"]
+    keras.utils.set_random_seed(0)
+    reference = _build(model_name, options, optimizer)
+    initial = reference.get_weights()
+    with strategy.scope():
+        model = _build(model_name, options, optimizer)
+    model.set_weights(initial)
+    callbacks = [distribute.backup_and_restore(args.backup_dir)]
+    if args.pause_at and index == args.pause_worker:
+        epoch, batch = (int(v) for v in args.pause_at.split(":"))
+        callbacks.append(_PauseAt(epoch, batch, os.path.join(args.out, f"paused_worker{index}")))
+    history = model.fit(x, x, batch_size=BATCH, epochs=args.epochs, shuffle=False, verbose=0, callbacks=callbacks)
+    np.savez(os.path.join(args.out, f"backup_worker{index}.npz"), *model.get_weights())
+    _emit({"index": index, "epochs_run": len(history.history["loss"]), "loss": history.history["loss"]})
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", choices=["mirrored", "worker", "backup"])
+    parser.add_argument("--cases", default="", help="comma-separated MIRRORED_CASES (mirrored)")
+    parser.add_argument("--models", default="dense,vae", help="comma-separated cases (worker)")
+    parser.add_argument("--out", default=".", help="output directory (worker, backup)")
+    parser.add_argument("--probe", action="store_true", help="check that Keras' fit still fails without the shim")
+    parser.add_argument("--backup-dir", default="backup")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--pause-at", default="", help="EPOCH:BATCH at which to pause (backup)")
+    parser.add_argument("--pause-worker", type=int, default=1)
+    args = parser.parse_args(argv)
+    {"mirrored": scenario_mirrored, "worker": scenario_worker, "backup": scenario_backup}[args.scenario](args)
+
+
+if __name__ == "__main__":
+    main()
