@@ -1,0 +1,111 @@
+"""Smoke tests of the paper-table benchmarks in ``benchmarks/``.
+
+Each benchmark runs as a subprocess with ``--smoke`` (one epoch on a small
+slice of MNIST) and must exit 0 and write its Markdown table with the
+expected rows holding finite numbers. The real measurements are not run in
+CI; see ``benchmarks/README.md``.
+
+MNIST is read from a temporary ``KERAS_HOME`` seeded with the official
+``mnist.npz`` from the shared data directory (``/work/shared/data`` next to
+the repository, or ``$KERAS_AE_SHARED_DATA``); the tests are skipped when that
+file is absent.
+"""
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _shared_data_dir():
+    override = os.environ.get("KERAS_AE_SHARED_DATA")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+MNIST = _shared_data_dir() / "mnist.npz"
+pytestmark = pytest.mark.skipif(
+    not MNIST.is_file(),
+    reason=f"official mnist.npz not found at {MNIST} "
+    "(set KERAS_AE_SHARED_DATA to the directory holding it)",
+)
+
+
+@pytest.fixture(scope="module")
+def keras_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("keras_home")
+    (home / "datasets").mkdir()
+    shutil.copyfile(MNIST, home / "datasets" / "mnist.npz")
+    return home
+
+
+def _run(script, out, keras_home):
+    env = {**os.environ, "KERAS_HOME": str(keras_home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--smoke", "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, f"{script} failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    assert out.is_file(), f"{script} did not write {out}"
+    return proc.stdout, out.read_text()
+
+
+def _table_rows(markdown):
+    """Maps the first cell of each Markdown table row to its other cells."""
+    rows = {}
+    for line in markdown.splitlines():
+        if line.startswith("|") and not line.startswith("| ---"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def _finite(cell):
+    assert NUMBER.match(cell), f"not a number: {cell!r}"
+    value = float(cell)
+    assert math.isfinite(value)
+    return value
+
+
+def test_hinton2006_smoke(tmp_path, keras_home):
+    stdout, text = _run("hinton2006.py", tmp_path / "hinton2006.md", keras_home)
+    rows = _table_rows(text)
+    ae = rows["Autoencoder 784-1000-500-250-30 (no pretraining)"]
+    pca = rows["PCA (30 components)"]
+    assert rows["Logistic PCA (30 components)"][0] == "8.01"
+    assert ae[0] == "3.00" and pca[0] == "13.87"  # published column
+    ae_error, pca_error = _finite(ae[1]), _finite(pca[1])
+    _finite(ae[2]), _finite(pca[2])  # train seconds
+    assert 0 < ae_error < 784 and 0 < pca_error < 784
+    # PCA's error does not depend on training length: even on the smoke slice
+    # it is near the published 13.87 (the slice adds a little).
+    assert 10 < pca_error < 20
+    assert "Smoke run" in text
+    assert "Autoencoder 784-1000-500-250-30" in stdout
+
+
+def test_throughput_smoke(tmp_path, keras_home):
+    _, text = _run("throughput.py", tmp_path / "throughput.md", keras_home)
+    rows = _table_rows(text)
+    ours = next(cells for name, cells in rows.items() if name.startswith("ours:"))
+    baseline = next(cells for name, cells in rows.items() if name.startswith("baseline:"))
+    for cells in (ours, baseline):
+        assert _finite(cells[0]) > 0  # median samples/s
+        assert _finite(cells[2]) > 0  # median samples per CPU-second
+        assert _finite(cells[3]) > 0  # last loss, nats per image
+    # Same objective on both sides: after one epoch from similar
+    # initializations the losses are of the same size.
+    assert 0.5 < _finite(ours[3]) / _finite(baseline[3]) < 2
+    ratio = re.search(r"median of per-round ratios of samples/s\): ([0-9.]+)", text)
+    assert ratio and _finite(ratio.group(1)) > 0
+    assert "Smoke run" in text
