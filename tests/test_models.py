@@ -115,7 +115,7 @@ def test_hinton_network_shape():
     decoder = model.get_layer("decoder")
     widths = [layer.units for layer in decoder.layers if isinstance(layer, keras.layers.Dense)]
     assert widths == [250, 500, 1000, 784]
-    assert model.optimizer is None  # compile=False
+    assert getattr(model, "optimizer", None) is None  # compile=False
 
 
 def test_layers_are_named_after_their_block():
