@@ -18,9 +18,9 @@ MNIST and Fashion-MNIST are read from the Keras dataset cache,
 ``$KERAS_HOME/datasets/`` (``~/.keras/datasets/`` when ``KERAS_HOME`` is not
 set), in the exact files and layout that ``keras.datasets.mnist.load_data()``
 and ``keras.datasets.fashion_mnist.load_data()`` use. This module never
-replaces a cached file; a missing one is downloaded from the Keras origin
-with ``keras.utils.get_file`` when the network allows, otherwise reported
-within seconds with the path it was expected at (see ``data/README.md`` for how to seed the cache offline).
+replaces a cached file, and downloads a missing one only when asked
+(``download=True``, through ``keras.utils.get_file``); otherwise a missing
+file is reported at once with the path it was expected at (see ``data/README.md`` for how to seed the cache offline).
 
 Why the files are read here rather than through the Keras loaders:
 
@@ -95,7 +95,7 @@ def list_datasets():
     return list(DATASETS)
 
 
-def load(name, *, flatten=False, binarize=None, limit=None, seed=0):
+def load(name, *, flatten=False, binarize=None, limit=None, seed=0, download=False):
     """Loads a dataset as NumPy arrays ready for an autoencoder.
 
     Args:
@@ -111,6 +111,10 @@ def load(name, *, flatten=False, binarize=None, limit=None, seed=0):
         limit: ``None`` for every example, or the maximum number of examples
             kept in each split. The subset is drawn at random (without
             replacement, keeping the original order) with ``seed``.
+        download: If ``True``, a missing MNIST or Fashion-MNIST file is
+            fetched from the Keras origin with ``keras.utils.get_file``
+            (20 s socket timeout). Off by default: nothing leaves the
+            machine unless you ask for it.
         seed: Non-negative integer seeding everything random here: the
             digits train/test split, the ``limit`` subsets and the fixed test
             binarization of ``"binarized_mnist"``.
@@ -165,13 +169,14 @@ def load(name, *, flatten=False, binarize=None, limit=None, seed=0):
             raise invalid("limit", "a positive integer or None", limit)
         limit = int(limit)
     seed = check_int("seed", seed, minimum=0)
+    download = _check_bool("download", download)
 
     if name == "digits":
         (x_train, y_train), (x_test, y_test) = _load_digits(seed)
     elif name == "fashion_mnist":
-        (x_train, y_train), (x_test, y_test) = _load_fashion_mnist()
+        (x_train, y_train), (x_test, y_test) = _load_fashion_mnist(download)
     else:
-        (x_train, y_train), (x_test, y_test) = _load_mnist()
+        (x_train, y_train), (x_test, y_test) = _load_mnist(download)
 
     # Choose the subsets before scaling so only the kept images are converted.
     train_idx = _subset(len(x_train), limit, seed, _STREAM_TRAIN_SUBSET)
@@ -412,7 +417,7 @@ def _download(path):
 
 def _seed_hint(module):
     return (
-        "The download from the Keras origin failed (no network?). To fetch the files, run "
+        "To fetch the files, call load(..., download=True) or run "
         f"keras.datasets.{module}.load_data() on a machine with internet access "
         "(it saves them in its cache, by default ~/.keras/datasets/) and copy "
         "them over. To use another cache, set KERAS_HOME; the files go in its "
@@ -420,9 +425,9 @@ def _seed_hint(module):
     )
 
 
-def _load_mnist():
+def _load_mnist(download=False):
     path = os.path.join(_cache_dir(), "mnist.npz")
-    if not os.path.isfile(path) and not _download(path):
+    if not os.path.isfile(path) and not (download and _download(path)):
         raise FileNotFoundError(
             f"MNIST is not in the Keras cache: expected the file {path}. "
             f"Copy the official mnist.npz ({_ORIGIN}mnist.npz, SHA-256 "
@@ -439,11 +444,12 @@ def _load_mnist():
         return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
 
 
-def _load_fashion_mnist():
+def _load_fashion_mnist(download=False):
     directory = os.path.join(_cache_dir(), "fashion-mnist")
     missing = [
         f for f in _FASHION_FILES
-        if not os.path.isfile(os.path.join(directory, f)) and not _download(os.path.join(directory, f))
+        if not os.path.isfile(os.path.join(directory, f))
+        and not (download and _download(os.path.join(directory, f)))
     ]
     if missing:
         raise FileNotFoundError(

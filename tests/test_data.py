@@ -668,3 +668,17 @@ def test_pipelines_train_a_keras_model():
     plain = data.as_dataset(x, batch_size=128, seed=0)
     history = model.fit(plain, epochs=1, shuffle=False, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_download_is_opt_in(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    attempts = []
+    monkeypatch.setattr(data, "_download", lambda path: attempts.append(path) or False)
+    with pytest.raises(FileNotFoundError):
+        data.load("mnist")
+    assert attempts == []  # nothing leaves the machine by default
+    with pytest.raises(FileNotFoundError, match="download=True"):
+        data.load("mnist", download=True)
+    assert attempts == [str(tmp_path / "datasets" / "mnist.npz")]
+    with pytest.raises(ValueError, match="Invalid value for 'download'"):
+        data.load("digits", download="yes")

@@ -45,6 +45,7 @@ TF_NOISE = re.compile(
     r"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"  # absl: I0000 00:00:1763...  123 file.cc:12]
     r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] "  # TF: 2024-01-01 00:00:00.0: I tensorflow/...
     r"|WARNING: All log messages before absl::InitializeLog"
+    r"|WARNING:tensorflow:"  # Python-side TF warnings, written to stdout in a kernel
     r"|.*oneDNN custom operations are on"
     r"|.*TF_ENABLE_ONEDNN_OPTS"
     r"|.*Unable to register cu(DNN|FFT|BLAS) factory"
