@@ -34,20 +34,18 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
 import keras  # noqa: E402
 
 import keras_ae  # noqa: E402
 from keras_ae import data  # noqa: E402
+from _common import machine_line, markdown_table  # noqa: E402
 from keras_ae.metrics import reconstruction_error  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "hinton2006.md"
@@ -156,12 +154,6 @@ def describe_optimizer(args):
     return text
 
 
-def markdown_table(rows, header):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def main(argv=None):
     args = parse_args(argv)
     warnings.filterwarnings("ignore", module="keras")
@@ -192,8 +184,7 @@ def main(argv=None):
     print(verdict)
 
     setup = [
-        f"- Date: {datetime.date.today().isoformat()}; machine: {os.cpu_count()} CPU cores "
-        f"({platform.machine()}), no GPU; TensorFlow {tf.__version__}, Keras {keras.__version__}.",
+        machine_line(),
         f"- Metric: average squared error per test image (sum over 784 pixels in [0, 1]), "
         f"on {len(x_test)} MNIST test images; {len(x_train)} training images.",
         f"- Autoencoder: `keras_ae.build(\"dense\", input_shape=(784,), latent_dim=30, "

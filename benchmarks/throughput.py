@@ -36,8 +36,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -51,6 +49,7 @@ from keras import layers, ops  # noqa: E402
 
 import keras_ae  # noqa: E402
 from keras_ae import data  # noqa: E402
+from _common import machine_line, markdown_table  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "throughput.md"
 BATCH_SIZE = 128
@@ -213,12 +212,6 @@ def load_images(limit, seed):
     return images
 
 
-def markdown_table(rows, header):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None,
@@ -315,8 +308,7 @@ def main(argv=None):
     print(ratio_line)
 
     setup = [
-        f"- Date: {datetime.date.today().isoformat()}; machine: {os.cpu_count()} CPU cores "
-        f"({platform.machine()}), no GPU; TensorFlow {tf.__version__}, Keras {keras.__version__}.",
+        machine_line(),
         f"- Data: {n} MNIST images (train + test{'' if args.limit is None else ', seeded subset'}), "
         f"batch size {BATCH_SIZE}, Adam (learning rate 1e-3) on both sides, seed {args.seed}.",
         f"- Timing: one untimed warm-up epoch per side, then {args.rounds} alternating round(s) "

@@ -1,0 +1,25 @@
+"""Helpers shared by the benchmark scripts (run as ``python benchmarks/x.py``)."""
+
+import datetime
+import os
+import platform
+
+import keras
+import tensorflow as tf
+
+
+def markdown_table(rows, header):
+    """Formats ``rows`` (sequences of cells) under ``header`` as a Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_line():
+    """One Markdown bullet naming the date, the machine and the library versions."""
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    return (
+        f"- Date: {datetime.date.today().isoformat()}; machine: {os.cpu_count()} CPU cores "
+        f"({platform.machine()}), {f'{gpus} GPU(s)' if gpus else 'no GPU'}; "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}."
+    )
