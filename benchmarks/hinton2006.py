@@ -17,7 +17,9 @@ The recipe (the defaults below) replaces pretraining with today's tools:
 ELU hidden units, a Bernoulli decoder (summed binary cross-entropy), AdamW
 (a little decoupled weight decay) with a short linear warm-up and a cosine
 decay of the learning rate to zero over the run, batches of 256 fed by
-``keras_ae.data.as_dataset``.
+``keras_ae.data.as_dataset``, and random shifts of the training images by
+up to one pixel (``keras.layers.RandomTranslation``), the regularizer that
+closes most of the gap between training and test error.
 
 Usage::
 
@@ -42,6 +44,7 @@ import numpy as np  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 import keras_ae  # noqa: E402
 from keras_ae import data  # noqa: E402
@@ -54,6 +57,7 @@ LATENT_DIM = 30
 # Average squared error per test image, Hinton & Salakhutdinov (2006), Fig. 2.
 PUBLISHED = {"autoencoder": 3.00, "logistic_pca": 8.01, "pca": 13.87}
 TARGET = 2.50
+IMAGE_SIDE = 28
 SMOKE_TRAIN, SMOKE_TEST = 1024, 500
 
 
@@ -71,6 +75,9 @@ def parse_args(argv=None):
     parser.add_argument("--ema", type=float, default=0.0,
                         help="momentum of an exponential moving average of the weights, "
                         "used at the end of training (0: off)")
+    parser.add_argument("--shift", type=int, default=1,
+                        help="shift each training image by a random whole number of pixels "
+                        "in [-shift, shift] along each axis, every epoch (0: off)")
     parser.add_argument("--activation", default="elu", help="hidden activation (builder option)")
     parser.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     parser.add_argument("--seed", type=int, default=0)
@@ -84,6 +91,8 @@ def parse_args(argv=None):
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
+    if not 0 <= args.shift < IMAGE_SIDE // 2:
+        parser.error(f"--shift must be an integer in [0, {IMAGE_SIDE // 2 - 1}]")
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be a positive integer")
     return args
@@ -118,6 +127,31 @@ def run_pca(x_train, x_test, seed):
     return reconstruction_error(x_test, x_hat).mean(), seconds
 
 
+def training_data(x_train, args):
+    """Shuffled batches of flat images, randomly shifted when ``args.shift``.
+
+    ``RandomTranslation`` draws a shift in [-(shift + 0.5), shift + 0.5]
+    pixels; with nearest-neighbour sampling that is a whole number of pixels,
+    uniform over [-shift, shift], so pixel values stay exact; pixels shifted
+    in from outside are 0. A 1-pixel shift can cut ink only from the 1.4% of
+    MNIST training images that touch the outer row or column.
+    """
+    train = data.as_dataset(x_train, batch_size=args.batch_size, seed=args.seed)
+    if not args.shift:
+        return train
+    factor = (args.shift + 0.5) / IMAGE_SIDE
+    translate = keras.layers.RandomTranslation(
+        factor, factor, fill_mode="constant", interpolation="nearest", seed=args.seed
+    )
+
+    def shift(x, _):
+        images = tf.reshape(x, (-1, IMAGE_SIDE, IMAGE_SIDE, 1))
+        flat = tf.reshape(translate(images, training=True), (-1, IMAGE_SIDE * IMAGE_SIDE))
+        return flat, flat
+
+    return train.map(shift, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
 def run_autoencoder(x_train, x_test, args):
     keras.utils.set_random_seed(args.seed)
     model = keras_ae.build(
@@ -135,7 +169,7 @@ def run_autoencoder(x_train, x_test, args):
     else:
         optimizer = keras.optimizers.Adam(schedule, **ema)
     model.compile(optimizer=optimizer, loss=model.loss)
-    train = data.as_dataset(x_train, batch_size=args.batch_size, seed=args.seed)
+    train = training_data(x_train, args)
     start = time.perf_counter()
     history = model.fit(train, epochs=args.epochs, verbose=2 if not args.smoke else 0)
     seconds = time.perf_counter() - start
@@ -152,6 +186,15 @@ def describe_optimizer(args):
     if args.ema:
         text += f", weights averaged (EMA, momentum {args.ema:g})"
     return text
+
+
+def describe_shift(args):
+    if not args.shift:
+        return "no data augmentation"
+    return (
+        f"training images shifted by a random whole number of pixels in "
+        f"[-{args.shift}, {args.shift}] along each axis, every epoch (`RandomTranslation`)"
+    )
 
 
 def main(argv=None):
@@ -191,7 +234,7 @@ def main(argv=None):
         f"hidden=(1000, 500, 250), activation=\"{args.activation}\", "
         f"likelihood=\"{args.likelihood}\")`, trained end to end (no RBM pretraining) for "
         f"{args.epochs} epoch{'s' if args.epochs > 1 else ''}, batch size {args.batch_size}, "
-        f"{describe_optimizer(args)}, seed {args.seed}.",
+        f"{describe_optimizer(args)}, {describe_shift(args)}, seed {args.seed}.",
         "- PCA: `sklearn.decomposition.PCA(n_components=30)` fitted on the same training images.",
         "- Published: Hinton & Salakhutdinov, Science 313 (2006), 504-507 (RBM-pretrained "
         "autoencoder; logistic PCA is quoted, not re-run).",

@@ -11,6 +11,7 @@ the repository, or ``$KERAS_AE_SHARED_DATA``); the tests are skipped when that
 file is absent.
 """
 
+import importlib.util
 import math
 import os
 import re
@@ -19,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,3 +111,42 @@ def test_throughput_smoke(tmp_path, keras_home):
     ratio = re.search(r"median of per-round ratios of samples/s\): ([0-9.]+)", text)
     assert ratio and _finite(ratio.group(1)) > 0
     assert "Smoke run" in text
+
+
+def _import_benchmark(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCHMARKS))  # for `from _common import ...`
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2])
+def test_hinton2006_shift_augmentation(shift):
+    hinton = _import_benchmark("hinton2006")
+    args = hinton.parse_args(["--shift", str(shift), "--batch-size", "50", "--seed", "3"])
+    # One lit pixel in the middle of each image: its position after the
+    # augmentation is the shift, which must be whole, within +-shift and
+    # reach every offset.
+    images = np.zeros((400, 28, 28), np.float32)
+    images[:, 14, 14] = 1.0
+    offsets = []
+    for x, y in hinton.training_data(images.reshape(400, 784), args):
+        x = x.numpy().reshape(-1, 28, 28)
+        np.testing.assert_array_equal(x, y.numpy().reshape(-1, 28, 28))  # target = input
+        lit = [np.argwhere(image) for image in x]
+        assert all(len(p) == 1 for p in lit), "a shift must move the pixel whole"
+        assert np.all(x.sum(axis=(1, 2)) == 1.0)
+        offsets += [tuple(p[0] - 14) for p in lit]
+    assert len(offsets) == 400
+    assert max(abs(o) for pair in offsets for o in pair) == shift
+    assert len(set(offsets)) == (2 * shift + 1) ** 2
+
+
+def test_hinton2006_rejects_bad_shift():
+    hinton = _import_benchmark("hinton2006")
+    with pytest.raises(SystemExit):
+        hinton.parse_args(["--shift", "-1"])
