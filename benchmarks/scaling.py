@@ -26,6 +26,9 @@ Usage::
 
     python benchmarks/scaling.py                 # default: dense, batch 256
     python benchmarks/scaling.py --model vae --batch-size 512 --json out.json
+
+The table is printed and written as Markdown to ``--out``
+(``benchmarks/results/scaling.md`` by default).
 """
 
 import argparse
@@ -36,11 +39,18 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 FEATURES = 784  # an MNIST-sized dense model
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "scaling.md"
+LABELS = {
+    "default": "1 replica (default strategy)",
+    "mirrored": "2 replicas (MirroredStrategy)",
+    "multi_worker": "2 workers on 127.0.0.1 (MultiWorkerMirroredStrategy)",
+}
 
 
 def _measure(kind, args):
@@ -152,6 +162,7 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=900, help="seconds per child process")
     parser.add_argument("--skip-multi-worker", action="store_true")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -161,19 +172,37 @@ def main(argv=None):
     results = [_run_single("default", args), _run_single("mirrored", args)]
     if not args.skip_multi_worker:
         results.append(_run_multi_worker(args))
+    from _common import machine_line, markdown_table  # imports TensorFlow: after the children
+
     base = results[0]["samples_per_second"]
-    print(f"model={args.model} global batch={args.batch_size} steps/epoch={args.steps} "
-          f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
-    print(f"{'configuration':<32}{'replicas':>9}{'samples/s':>12}{'ms/step':>10}{'vs 1':>7}")
-    for r in results:
-        label = {"default": "1 replica", "mirrored": "2 replicas (MirroredStrategy)",
-                 "multi_worker": "2 workers (MultiWorkerMirrored)"}[r["kind"]]
-        print(f"{label:<32}{r['replicas']:>9}{r['samples_per_second']:>12.0f}"
-              f"{1000 * r['seconds_per_step']:>10.1f}{r['samples_per_second'] / base:>7.2f}")
-        print(f"{'':<4}devices: {', '.join(r['devices'])}")
+    rows = [
+        [LABELS[r["kind"]], r["replicas"], ", ".join(r["devices"]), f"{r['samples_per_second']:.0f}",
+         f"{1000 * r['seconds_per_step']:.1f}", f"{r['samples_per_second'] / base:.2f}"]
+        for r in results
+    ]
+    table = markdown_table(
+        rows, ["Configuration", "Replicas", "Devices", "Samples/s", "ms/step", "vs 1 replica"]
+    )
+    load = os.getloadavg()[0]
+    print(table)
+    notes = [
+        machine_line(),
+        f"- Model: `keras_ae.build(\"{args.model}\", input_shape=({FEATURES},), ...)` on random "
+        f"data, global batch size {args.batch_size}, {args.steps} steps per epoch; one warm-up "
+        f"epoch, then the median of {args.epochs} timed epoch(s), each configuration in its own "
+        f"process. Load average (1 min) at the end: {load:.1f}.",
+        "- Logical CPU devices and workers on one machine share the same cores: these numbers "
+        "show the overhead of distribution, not a speed-up (see the script's docstring).",
+    ]
+    text = "\n".join(
+        ["# Scaling with replicas", "", table, "", *notes, ""]
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(f"\nWrote {args.out}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "load": os.getloadavg()[0], "results": results}, f, indent=2)
+            json.dump({"args": {**vars(args), "out": str(args.out)}, "load": load, "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ Usage::
     python benchmarks/throughput.py                   # 70 000 images, 4 rounds
     python benchmarks/throughput.py --limit 10000 --rounds 6
     python benchmarks/throughput.py --smoke --out /tmp/throughput.md
+    python benchmarks/throughput.py --profile-layers  # where a step's time goes
 
 The table is printed and written as Markdown to ``--out``
 (``benchmarks/results/throughput.md`` by default).
@@ -162,6 +163,64 @@ def build_ours(steps_per_execution, jit_compile):
 # ---------------------------------------------------------------- timing
 
 
+def layer_profile(model, batch_size=BATCH_SIZE, repeats=20):
+    """Times the forward and backward pass of each weighted layer of ``model``.
+
+    Every layer with weights in the encoder and decoder runs alone inside a
+    ``tf.function`` on a batch of random inputs of its input shape, with
+    gradients for its weights and, except for the first layer (whose input,
+    the images, needs none), for its input, as in a training step.
+
+    Returns:
+        A list of ``(layer name, class name, input shape, milliseconds)``.
+    """
+    rows = []
+    for block in (model.get_layer("encoder"), model.get_layer("decoder")):
+        for layer in block.layers:
+            if not layer.trainable_weights:
+                continue
+            x = tf.random.uniform((batch_size, *layer.input.shape[1:]))
+            input_grad = not (block.name == "encoder" and layer.input is block.inputs[0])
+
+            @tf.function
+            def step(x, layer=layer, input_grad=input_grad):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    y = layer(x)
+                    loss = tf.reduce_sum(y * y)
+                return tape.gradient(loss, [*layer.trainable_weights, *([x] if input_grad else [])])
+
+            for _ in range(3):
+                step(x)
+            start = time.perf_counter()
+            for _ in range(repeats):
+                step(x)
+            ms = (time.perf_counter() - start) / repeats * 1e3
+            rows.append((layer.name, type(layer).__name__, tuple(layer.input.shape[1:]), ms))
+    return rows
+
+
+def print_layer_profile(args):
+    model = build_ours(1, False)
+    rows = layer_profile(model)
+    total = sum(ms for *_, ms in rows)
+    images = load_images(min(args.limit or 12_800, 12_800), args.seed)
+    model.fit(images, images, batch_size=BATCH_SIZE, epochs=1, verbose=0)  # warm-up
+    start = time.perf_counter()
+    model.fit(images, images, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+    step_ms = (time.perf_counter() - start) / -(-len(images) // BATCH_SIZE) * 1e3
+    table = markdown_table(
+        [[name, kind, "x".join(map(str, shape)), f"{ms:.2f}", f"{ms / step_ms:.0%}"]
+         for name, kind, shape, ms in rows],
+        ["Layer", "Class", "Input", "Forward + backward (ms)", "Share of a training step"],
+    )
+    print(table)
+    print(f"\nSum over layers: {total:.1f} ms; a whole training step of `fit` "
+          f"(batch {BATCH_SIZE}, forward, backward, loss, Adam): {step_ms:.1f} ms "
+          f"({total / step_ms:.0%} in these layers).")
+    return 0
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Records the wall time of every epoch (from its first to last step)."""
 
@@ -224,6 +283,8 @@ def parse_args(argv=None):
     parser.add_argument("--feed", choices=("tfdata", "numpy"), default="tfdata",
                         help="how ours is fed: keras_ae.data.as_dataset or NumPy arrays")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile-layers", action="store_true",
+                        help="only print the time of each layer's forward and backward pass")
     parser.add_argument("--smoke", action="store_true",
                         help=f"quick check: {SMOKE_LIMIT} images, 1 round of 1 epoch")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
@@ -240,6 +301,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     warnings.filterwarnings("ignore", module="keras")
+    if args.profile_layers:
+        return print_layer_profile(args)
     images = load_images(args.limit, args.seed)
     n = len(images)
 

@@ -150,3 +150,35 @@ def test_hinton2006_rejects_bad_shift():
     hinton = _import_benchmark("hinton2006")
     with pytest.raises(SystemExit):
         hinton.parse_args(["--shift", "-1"])
+
+
+def test_throughput_layer_profile_times_every_weighted_layer():
+    throughput = _import_benchmark("throughput")
+    model = throughput.build_ours(1, False)
+    rows = throughput.layer_profile(model, batch_size=4, repeats=1)
+    weighted = [
+        layer.name
+        for block in ("encoder", "decoder")
+        for layer in model.get_layer(block).layers
+        if layer.trainable_weights
+    ]
+    assert [name for name, *_ in rows] == weighted
+    assert dict((name, shape) for name, _, shape, _ in rows)["decoder_deconv_2"] == (14, 14, 64)
+    assert all(ms > 0 for *_, ms in rows)
+
+
+def test_scaling_smoke_writes_its_table(tmp_path):
+    out = tmp_path / "scaling.md"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("TF_CONFIG", None)
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "scaling.py"), "--steps", "3", "--epochs", "1",
+         "--batch-size", "32", "--skip-multi-worker", "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = _table_rows(out.read_text())
+    one, two = rows["1 replica (default strategy)"], rows["2 replicas (MirroredStrategy)"]
+    assert one[0] == "1" and two[0] == "2"  # replicas
+    assert _finite(one[2]) > 0 and _finite(two[2]) > 0  # samples/s
+    assert _finite(one[4]) == 1.0 and _finite(two[4]) > 0  # ratio to 1 replica
