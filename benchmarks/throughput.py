@@ -148,9 +148,14 @@ def build_baseline():
 # ---------------------------------------------------------------- ours
 
 
-def build_ours(steps_per_execution, jit_compile):
+def build_ours(steps_per_execution, jit_compile, dtype_policy="float32"):
     """``conv_vae`` recompiled with the same Adam and loss, plus the levers."""
-    model = keras_ae.build("conv_vae", input_shape=(28, 28, 1), latent_dim=LATENT_DIM)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(dtype_policy)
+    try:
+        model = keras_ae.build("conv_vae", input_shape=(28, 28, 1), latent_dim=LATENT_DIM)
+    finally:
+        keras.config.set_dtype_policy(previous)
     model.compile(
         optimizer=keras.optimizers.Adam(),
         loss=model.loss,
@@ -280,6 +285,8 @@ def parse_args(argv=None):
     parser.add_argument("--steps-per-execution", type=int, default=8,
                         help="steps_per_execution of ours")
     parser.add_argument("--jit", action="store_true", help="compile ours with XLA")
+    parser.add_argument("--dtype-policy", choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                        default="float32", help="Keras dtype policy of ours (mixed precision)")
     parser.add_argument("--feed", choices=("tfdata", "numpy"), default="tfdata",
                         help="how ours is fed: keras_ae.data.as_dataset or NumPy arrays")
     parser.add_argument("--seed", type=int, default=0)
@@ -307,7 +314,7 @@ def main(argv=None):
     n = len(images)
 
     keras.utils.set_random_seed(args.seed)
-    ours_model = build_ours(args.steps_per_execution, args.jit)
+    ours_model = build_ours(args.steps_per_execution, args.jit, args.dtype_policy)
     if args.feed == "tfdata":
         ours_fit = {"x": data.as_dataset(images, batch_size=BATCH_SIZE, seed=args.seed)}
     else:
@@ -337,6 +344,7 @@ def main(argv=None):
     ours_settings = (
         f"`conv_vae`, {'tf.data (as_dataset)' if args.feed == 'tfdata' else 'NumPy arrays'}, "
         f"steps_per_execution={args.steps_per_execution}, jit_compile={args.jit}"
+        + (f", dtype policy {args.dtype_policy}" if args.dtype_policy != "float32" else "")
     )
 
     def cells(side):
