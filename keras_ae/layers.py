@@ -16,6 +16,7 @@ __all__ = [
     "Corruption",
     "GaussianPosterior",
     "KLSparsity",
+    "ReplicaSeedGenerator",
     "corrupt",
 ]
 
@@ -76,6 +77,50 @@ def corrupt(x, kind="gaussian", level=0.1, seed=0):
     return ops.convert_to_numpy(_apply_noise(x, kind, level, seed))
 
 
+# Added, times the replica id, to the first seed component of every replica
+# but the first: a prime far from the small integers users pass as seeds.
+REPLICA_SEED_STRIDE = 1_000_003
+
+
+class ReplicaSeedGenerator(keras.random.SeedGenerator):
+    """A ``SeedGenerator`` that gives each ``tf.distribute`` replica its own seeds.
+
+    Under ``MirroredStrategy`` and ``MultiWorkerMirroredStrategy`` a layer's
+    ``SeedGenerator`` state is mirrored: with a plain generator every replica
+    would draw the same noise for its part of the global batch (the same
+    posterior samples, corruption or probes for example ``i`` of replica 0
+    and of replica 1). This generator adds ``replica_id * 1_000_003`` to the
+    first component of the seed it returns. Its state is unchanged: outside a
+    strategy, on one replica and on replica 0 it returns exactly what
+    ``keras.random.SeedGenerator`` returns.
+
+    Example:
+
+    ```python
+    seed_generator = ReplicaSeedGenerator(seed=0)
+    eps = keras.random.normal((32, 2), seed=seed_generator)
+    ```
+    """
+
+    def next(self, ordered=True):
+        seed = super().next(ordered=ordered)
+        replica = _replica_id()
+        if replica is None:
+            return seed
+        offset = ops.stack([ops.cast(replica, "int32") * REPLICA_SEED_STRIDE, 0])
+        return seed + ops.cast(offset, seed.dtype)
+
+
+def _replica_id():
+    """The id of the current replica when there are several, else ``None``."""
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    return context.replica_id_in_sync_group
+
+
 class SeedStateMixin:
     """Saves a ``seed_generator``'s state with the object's weights.
 
@@ -115,7 +160,7 @@ class Corruption(SeedStateMixin, keras.layers.Layer):
         self.noise_level = _check_noise(noise, noise_level)
         self.noise = noise
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
         self.supports_masking = True
 
     def call(self, inputs, training=False):
@@ -157,7 +202,7 @@ class GaussianPosterior(SeedStateMixin, keras.layers.Layer):
         super().__init__(**kwargs)
         self.beta = v.check_float("beta", beta, low=0)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
 
     def distribution(self, loc, raw_scale):
         """Returns q(z|x) as a ``tfp.distributions.MultivariateNormalDiag``."""

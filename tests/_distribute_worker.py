@@ -157,16 +157,34 @@ def scenario_mirrored(args):
         result["cases"][case] = entry
     _deterministic_posterior(False)
 
-    # Do the replicas draw the same noise from a (mirrored) SeedGenerator?
+    # Noise per replica: a plain (mirrored) SeedGenerator gives every replica
+    # the same numbers; keras_ae's ReplicaSeedGenerator gives each its own,
+    # and replica 0 the plain generator's. Then the same through a layer: the
+    # VAE posterior sampling identical inputs on both replicas.
+    from keras_ae.layers import GaussianPosterior, ReplicaSeedGenerator
+
     with strategy.scope():
-        generator = keras.random.SeedGenerator(0)
+        plain, ours = keras.random.SeedGenerator(0), ReplicaSeedGenerator(0)
+        posterior = GaussianPosterior(beta=0.0, seed=0)
 
     @tf.function
     def draw():
-        return strategy.run(lambda: keras.random.normal((4,), seed=generator))
+        def replica_fn():
+            loc = tf.zeros((3, 2))
+            return (keras.random.normal((4,), seed=plain), keras.random.normal((4,), seed=ours),
+                    posterior([loc, loc], training=True))
 
-    draws = strategy.experimental_local_results(draw())
-    result["replicas_draw_identical_noise"] = bool(np.allclose(draws[0], draws[1]))
+        return strategy.run(replica_fn)
+
+    plain_draws, our_draws, samples = (
+        [np.asarray(t) for t in strategy.experimental_local_results(part)] for part in draw()
+    )
+    result["noise"] = {
+        "plain_replicas_identical": bool(np.array_equal(plain_draws[0], plain_draws[1])),
+        "ours_replicas_identical": bool(np.array_equal(our_draws[0], our_draws[1])),
+        "ours_replica0_equals_plain": bool(np.array_equal(our_draws[0], plain_draws[0])),
+        "posterior_replicas_identical": bool(np.array_equal(samples[0], samples[1])),
+    }
     _emit(result)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_ae
-from keras_ae.layers import Corruption, GaussianPosterior, KLSparsity
+from keras_ae.layers import Corruption, GaussianPosterior, KLSparsity, ReplicaSeedGenerator
 
 
 def kl_by_hand(h, rho):
@@ -114,3 +114,15 @@ def test_posterior_scale_is_floored():
     q = layer.distribution(np.zeros((1, 2), "float32"), np.full((1, 2), -200.0, "float32"))
     assert np.all(q.stddev().numpy() >= 1e-4)
     assert np.isfinite(q.log_prob(np.zeros((1, 2), "float32")).numpy()).all()
+
+
+def test_replica_seed_generator_matches_keras_outside_a_strategy():
+    """One device: the same draws and the same state as keras.random.SeedGenerator."""
+    ours, plain = ReplicaSeedGenerator(7), keras.random.SeedGenerator(7)
+    for _ in range(3):
+        np.testing.assert_array_equal(
+            keras.random.normal((5,), seed=ours), keras.random.normal((5,), seed=plain)
+        )
+    np.testing.assert_array_equal(ours.state.value, plain.state.value)
+    assert isinstance(GaussianPosterior(seed=1).seed_generator, ReplicaSeedGenerator)
+    assert isinstance(Corruption(seed=1).seed_generator, ReplicaSeedGenerator)

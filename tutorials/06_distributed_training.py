@@ -169,10 +169,11 @@ assert weight_gap(c_single, c_doubled) > 100 * weight_gap(c_single, c_mirrored)
 # ## Two exceptions: sampling noise and batch statistics
 #
 # **The VAE samples** $z = \mu + \sigma\odot\varepsilon$ with $\varepsilon$ drawn inside each
-# replica. The replicas draw from a mirrored seed generator, so each draws the *same* numbers
-# for its half of the batch, and those differ from what one device draws for the whole batch.
-# Both give unbiased estimates of the same gradient (the shared noise makes the two-replica one
-# a little noisier), so we can only expect the trajectories to stay close, not equal. We compare
+# replica. A Keras seed generator is mirrored like a weight, so with it both replicas would draw
+# the *same* numbers for their halves of the batch; keras_ae's layers add the replica id to the
+# seed (`keras_ae.layers.ReplicaSeedGenerator`), so each replica draws its own. Either way the
+# draws differ from what one device draws for the whole batch. Both give unbiased estimates of
+# the same gradient, so we can only expect the trajectories to stay close, not equal. We compare
 # them with what changing the seed does on one device.
 
 # %%

@@ -6,7 +6,7 @@ from keras import ops
 
 from keras_ae import _validation as v
 from keras_ae._registry import register_model
-from keras_ae.layers import SeedStateMixin
+from keras_ae.layers import ReplicaSeedGenerator, SeedStateMixin
 from keras_ae.models import _blocks
 
 JACOBIANS = ("closed_form", "exact", "hutchinson")
@@ -59,7 +59,7 @@ class ContractiveAutoencoder(SeedStateMixin, keras.Model):
         self.jacobian = v.check_choice("jacobian", jacobian, JACOBIANS)
         self.probes = v.check_int("probes", probes)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
         self.contraction_tracker = keras.metrics.Mean(name="contraction")
 
     def jacobian_norm(self, x, training=False):
