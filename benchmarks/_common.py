@@ -3,6 +3,7 @@
 import datetime
 import os
 import platform
+from pathlib import Path
 
 import keras
 import tensorflow as tf
@@ -23,3 +24,11 @@ def machine_line():
         f"({platform.machine()}), {f'{gpus} GPU(s)' if gpus else 'no GPU'}; "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}."
     )
+
+
+def write_results(path, title, *blocks):
+    """Writes a results page (``# title``, then the Markdown ``blocks`` separated by blank lines)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join([f"# {title}", *blocks]) + "\n")
+    print(f"\nWrote {path}")

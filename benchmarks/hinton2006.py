@@ -48,7 +48,7 @@ import tensorflow as tf  # noqa: E402
 
 import keras_ae  # noqa: E402
 from keras_ae import data  # noqa: E402
-from _common import machine_line, markdown_table  # noqa: E402
+from _common import machine_line, markdown_table, write_results  # noqa: E402
 from keras_ae.metrics import reconstruction_error  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "hinton2006.md"
@@ -242,13 +242,8 @@ def main(argv=None):
     ]
     if args.smoke:
         setup.insert(0, "- **Smoke run** (1 epoch on a slice): not a measurement.")
-    text = "\n".join(
-        ["# Hinton & Salakhutdinov (2006), MNIST: deep autoencoder vs PCA", "", table, "",
-         *setup, ""]
-    )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(f"\nWrote {args.out}")
+    write_results(args.out, "Hinton & Salakhutdinov (2006), MNIST: deep autoencoder vs PCA",
+                  table, "\n".join(setup))
     return 0
 
 

@@ -172,7 +172,7 @@ def main(argv=None):
     results = [_run_single("default", args), _run_single("mirrored", args)]
     if not args.skip_multi_worker:
         results.append(_run_multi_worker(args))
-    from _common import machine_line, markdown_table  # imports TensorFlow: after the children
+    from _common import machine_line, markdown_table, write_results  # imports TensorFlow: after the children
 
     base = results[0]["samples_per_second"]
     rows = [
@@ -194,12 +194,7 @@ def main(argv=None):
         "- Logical CPU devices and workers on one machine share the same cores: these numbers "
         "show the overhead of distribution, not a speed-up (see the script's docstring).",
     ]
-    text = "\n".join(
-        ["# Scaling with replicas", "", table, "", *notes, ""]
-    )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(f"\nWrote {args.out}")
+    write_results(args.out, "Scaling with replicas", table, "\n".join(notes))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": {**vars(args), "out": str(args.out)}, "load": load, "results": results}, f, indent=2)

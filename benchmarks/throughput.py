@@ -50,7 +50,7 @@ from keras import layers, ops  # noqa: E402
 
 import keras_ae  # noqa: E402
 from keras_ae import data  # noqa: E402
-from _common import machine_line, markdown_table  # noqa: E402
+from _common import machine_line, markdown_table, write_results  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "throughput.md"
 BATCH_SIZE = 128
@@ -394,13 +394,8 @@ def main(argv=None):
     ]
     if args.smoke:
         setup.insert(0, "- **Smoke run** (a slice, one round of one epoch): not a measurement.")
-    text = "\n".join(
-        ["# Training throughput: `conv_vae` vs the keras.io VAE example", "", table, "",
-         ratio_line, "", *setup, ""]
-    )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(f"\nWrote {args.out}")
+    write_results(args.out, "Training throughput: `conv_vae` vs the keras.io VAE example",
+                  table, ratio_line, "\n".join(setup))
     return 0
 
 
