@@ -90,6 +90,18 @@ def _build(model_name, options, optimizer):
     return model
 
 
+def _reference_and_distributed(strategy, case):
+    """One-device model, the same model built in ``strategy``'s scope, and the shared initial weights."""
+    import keras
+
+    model_name, options, optimizer, _ = MIRRORED_CASES[case]
+    keras.utils.set_random_seed(0)
+    reference = _build(model_name, options, optimizer)
+    with strategy.scope():
+        distributed = _build(model_name, options, optimizer)
+    return reference, distributed, reference.get_weights()
+
+
 def _train(model, x, initial, epochs=EPOCHS, callbacks=None, initial_epoch=0):
     model.set_weights(initial)
     history = model.fit(x, x, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
@@ -124,11 +136,7 @@ def scenario_mirrored(args):
     for case in cases:
         model_name, options, optimizer, noise = MIRRORED_CASES[case]
         _deterministic_posterior(noise == "off")
-        keras.utils.set_random_seed(0)
-        single = _build(model_name, options, optimizer)
-        initial = single.get_weights()
-        with strategy.scope():
-            mirrored = _build(model_name, options, optimizer)
+        single, mirrored, initial = _reference_and_distributed(strategy, case)
         start = time.perf_counter()
         h_single = _train(single, x, initial)
         h_mirrored = _train(mirrored, x, initial)
@@ -234,11 +242,7 @@ def scenario_worker(args):
     for name in args.models.split(","):
         model_name, options, optimizer, _ = MIRRORED_CASES[name]
         _deterministic_posterior(model_name == "vae")
-        keras.utils.set_random_seed(0)
-        reference = _build(model_name, options, optimizer)
-        initial = reference.get_weights()
-        with strategy.scope():
-            model = _build(model_name, options, optimizer)
+        reference, model, initial = _reference_and_distributed(strategy, name)
         start = time.perf_counter()
         history = _train(model, x, initial)
         entry = {"loss": history["loss"], "seconds": time.perf_counter() - start}

@@ -238,34 +238,22 @@ def test_unknown_name_lists_choices_and_suggests():
     assert "Did you mean" not in str(info.value)
 
 
-@pytest.mark.parametrize("limit", [0, -5, 2.5, "10", True])
-def test_bad_limit(limit):
-    message = (
-        "Invalid value for 'limit': expected a positive integer or None. "
-        f"Received: limit={limit!r}"
-    )
+_BAD_ARGUMENTS = {
+    "limit": ("a positive integer or None", [0, -5, 2.5, "10", True]),
+    "binarize": ("a number in (0, 1) or None", [0, 0.0, 1, 1.0, 1.5, -0.2, "0.5", True, float("nan")]),
+    "seed": ("a non-negative integer", [-1, 1.5, None]),
+}
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [(name, value) for name, (_, values) in _BAD_ARGUMENTS.items() for value in values],
+)
+def test_bad_argument(name, value):
+    expected = _BAD_ARGUMENTS[name][0]
+    message = f"Invalid value for '{name}': expected {expected}. Received: {name}={value!r}"
     with pytest.raises(ValueError, match=re.escape(message)):
-        data.load("digits", limit=limit)
-
-
-@pytest.mark.parametrize("binarize", [0, 0.0, 1, 1.0, 1.5, -0.2, "0.5", True, float("nan")])
-def test_bad_binarize(binarize):
-    message = (
-        "Invalid value for 'binarize': expected a number in (0, 1) or None. "
-        f"Received: binarize={binarize!r}"
-    )
-    with pytest.raises(ValueError, match=re.escape(message)):
-        data.load("digits", binarize=binarize)
-
-
-@pytest.mark.parametrize("seed", [-1, 1.5, None])
-def test_bad_seed(seed):
-    message = (
-        "Invalid value for 'seed': expected a non-negative integer. "
-        f"Received: seed={seed!r}"
-    )
-    with pytest.raises(ValueError, match=re.escape(message)):
-        data.load("digits", seed=seed)
+        data.load("digits", **{name: value})
 
 
 def test_binarize_is_refused_for_binarized_mnist(tmp_path, monkeypatch):
