@@ -10,6 +10,16 @@ import math
 import numbers
 
 __all__ = [
+    "Boolean",
+    "Constraint",
+    "IntTuple",
+    "Integer",
+    "OneOf",
+    "OrNone",
+    "Real",
+    "Seed",
+    "Shape",
+    "check_array",
     "check_choice",
     "check_float",
     "check_int",
@@ -137,3 +147,198 @@ def check_shape(name, value, *, ndim=None):
             expected = f"a tuple of {axes} positive integers (no batch axis)"
         raise invalid(name, expected, value)
     return tuple(int(v) for v in value)
+
+
+# --------------------------------------------------------------------------
+# Constraints declared as data (scikit-learn style): each builder declares
+# one per option, `keras_ae.build` checks them all, and the bad-option tests
+# are generated from `invalid_examples()`.
+
+
+class Constraint:
+    """An option's allowed values. Subclasses implement ``check`` and ``invalid_examples``."""
+
+    def check(self, name, value):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def invalid_examples(self):
+        """Values that ``check`` must refuse (used by the generated tests)."""
+        return ()
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self):
+        return hash((type(self).__name__, repr(self)))
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class Integer(Constraint):
+    """An integer ``>= minimum``."""
+
+    def __init__(self, minimum=1):
+        self.minimum = minimum
+
+    def check(self, name, value):
+        return check_int(name, value, minimum=self.minimum)
+
+    def invalid_examples(self):
+        return (self.minimum - 1, 2.5, "3", True)
+
+
+class Real(Constraint):
+    """A finite real number within optional bounds."""
+
+    def __init__(self, low=None, high=None, low_open=False, high_open=False):
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+
+    def check(self, name, value):
+        return check_float(name, value, low=self.low, high=self.high,
+                           low_open=self.low_open, high_open=self.high_open)
+
+    def invalid_examples(self):
+        bad = [float("nan"), float("inf"), "0.5"]
+        if self.low is not None:
+            bad.append(self.low if self.low_open else self.low - 1)
+        if self.high is not None:
+            bad.append(self.high if self.high_open else self.high + 1)
+        return tuple(bad)
+
+
+class OneOf(Constraint):
+    """One of a fixed set of values."""
+
+    def __init__(self, *choices):
+        self.choices = tuple(sorted(choices))
+
+    def check(self, name, value):
+        return check_choice(name, value, self.choices)
+
+    def invalid_examples(self):
+        return ("no_such_choice", 3)
+
+    def __repr__(self):
+        return f"OneOf{self.choices!r}"
+
+
+class IntTuple(Constraint):
+    """A tuple (or list) of positive integers."""
+
+    def __init__(self, allow_empty=True):
+        self.allow_empty = allow_empty
+
+    def check(self, name, value):
+        return check_int_tuple(name, value, allow_empty=self.allow_empty)
+
+    def invalid_examples(self):
+        return ((-1,), (0, 4), (2.5,), "16", 16) + (() if self.allow_empty else ((),))
+
+
+class Shape(Constraint):
+    """An input shape without the batch axis, optionally of a given rank."""
+
+    def __init__(self, ndim=None):
+        self.ndim = ndim
+
+    def check(self, name, value):
+        return check_shape(name, value, ndim=self.ndim)
+
+    def invalid_examples(self):
+        bad = [(), (0,), (-1, 4), "28,28"]
+        if self.ndim is not None:
+            bad.append((4,) * (self.ndim + 1))
+        return tuple(bad)
+
+
+class Boolean(Constraint):
+    """``True`` or ``False``."""
+
+    def check(self, name, value):
+        if not isinstance(value, bool):
+            raise invalid(name, "True or False", value)
+        return value
+
+    def invalid_examples(self):
+        return ("yes", 1, None)
+
+
+class Seed(Constraint):
+    """``None`` or a non-negative integer seed."""
+
+    def check(self, name, value):
+        return None if value is None else check_int(name, value, minimum=0)
+
+    def invalid_examples(self):
+        return (-1, 1.5, "0")
+
+
+class OrNone(Constraint):
+    """``None`` or a value allowed by ``inner`` (``None`` means "the default of another option")."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def check(self, name, value):
+        if value is None:
+            return None
+        try:
+            return self.inner.check(name, value)
+        except ValueError as error:
+            message = str(error).replace(": expected ", ": expected None or ", 1)
+            raise ValueError(message) from None
+
+    def invalid_examples(self):
+        return tuple(x for x in self.inner.invalid_examples() if x is not None)
+
+
+def _describe(x):
+    import numpy as np
+
+    dtype = getattr(x, "dtype", None)
+    dtype = getattr(dtype, "name", dtype)
+    return f"<{dtype} array of shape {tuple(np.shape(x))}"
+
+
+def check_array(name, x, *, finite=True, unit_interval=False):
+    """Checks an array of data: finite values, and values in [0, 1] if asked.
+
+    Args:
+        name: Argument name used in the error message (``"x"``...).
+        x: A NumPy array or tensor.
+        finite: Refuse NaN and infinite values.
+        unit_interval: Refuse values outside [0, 1] (the data of a
+            Bernoulli likelihood).
+
+    Returns:
+        ``x`` unchanged.
+
+    Raises:
+        ValueError: With the count of bad values, or the range received
+            and how to rescale.
+    """
+    import numpy as np
+
+    values = np.asarray(x)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"Invalid value for '{name}': expected an array of numbers. "
+                         f"Received: {name}={_describe(values)}>")
+    if values.size == 0:
+        return x
+    if finite and values.dtype.kind == "f":
+        bad = int(values.size - np.count_nonzero(np.isfinite(values)))
+        if bad:
+            raise ValueError(f"Invalid value for '{name}': expected finite values. "
+                             f"Received: {name}={_describe(values)} with {bad} NaN or infinite values>")
+    if unit_interval:
+        low, high = values.min(), values.max()
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"Invalid value for '{name}': expected values in [0, 1] for a Bernoulli likelihood. "
+                f"Received: {name}={_describe(values)} with values in [{low}, {high}]>. "
+                "Rescale the data (e.g. x / 255 for 8-bit images) or build the model with "
+                "likelihood='gaussian'"
+            )
+    return x

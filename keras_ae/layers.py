@@ -18,6 +18,7 @@ __all__ = [
     "KLSparsity",
     "ReplicaSeedGenerator",
     "corrupt",
+    "kl_sparsity",
 ]
 
 NOISE_KINDS = ("dropout", "gaussian", "salt_and_pepper")
@@ -184,32 +185,35 @@ class Corruption(SeedStateMixin, keras.layers.Layer):
 class GaussianPosterior(SeedStateMixin, keras.layers.Layer):
     """Diagonal Gaussian posterior q(z|x) with the reparameterization trick.
 
-    Takes ``[loc, raw_scale]``; the scale is ``softplus(raw_scale) + 1e-4`` so
-    it is positive and never collapses to zero. In training the layer returns
-    a sample ``z = loc + scale * eps`` with ``eps ~ N(0, I)`` (the gradient
-    flows through ``loc`` and ``scale``); otherwise it returns ``loc``. It adds
-    ``beta * KL(q(z|x) || N(0, I))``, averaged over the batch, to the loss.
+    Takes ``[loc, raw_scale]``, shapes ``(batch, latent_dim)``; the scale is
+    ``softplus(raw_scale) + 1e-4`` so it is positive and never collapses to
+    zero. In training the layer returns a sample ``z = loc + scale * eps``
+    with ``eps ~ N(0, I)`` (the gradient flows through ``loc`` and
+    ``scale``); otherwise it returns ``loc``. The KL term is the model's
+    (:class:`~keras_ae.models.VariationalAutoencoder`), not the layer's.
 
     Args:
-        beta: Non-negative weight of the KL term (1 is the VAE, > 1 the β-VAE).
         seed: Optional integer seed of the layer's ``SeedGenerator``.
         **kwargs: Base layer arguments.
 
     Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
     """
 
-    def __init__(self, beta=1.0, seed=None, **kwargs):
+    def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.beta = v.check_float("beta", beta, low=0)
-        self.seed = seed
+        self.seed = v.check_int("seed", seed, minimum=0) if seed is not None else None
         self.seed_generator = ReplicaSeedGenerator(seed)
+
+    @staticmethod
+    def scale(raw_scale):
+        """The standard deviation ``softplus(raw_scale) + 1e-4``."""
+        return ops.softplus(raw_scale) + SCALE_FLOOR
 
     def distribution(self, loc, raw_scale):
         """Returns q(z|x) as a ``tfp.distributions.MultivariateNormalDiag``."""
         from keras_ae._tfp import tfd
 
-        scale = ops.softplus(raw_scale) + SCALE_FLOOR
-        return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
+        return tfd.MultivariateNormalDiag(loc=loc, scale_diag=self.scale(raw_scale))
 
     @staticmethod
     def prior(latent_dim, dtype="float32"):
@@ -219,24 +223,46 @@ class GaussianPosterior(SeedStateMixin, keras.layers.Layer):
         zeros = ops.zeros((latent_dim,), dtype=dtype)
         return tfd.MultivariateNormalDiag(loc=zeros, scale_diag=ops.ones_like(zeros))
 
+    @staticmethod
+    def kl_per_dimension(loc, raw_scale):
+        """``KL(q(z_j|x) || N(0, 1))`` per example and dimension, in nats (closed form)."""
+        scale = GaussianPosterior.scale(raw_scale)
+        return 0.5 * (ops.square(scale) + ops.square(loc) - 1.0) - ops.log(scale)
+
     def call(self, inputs, training=False):
         loc, raw_scale = inputs
-        from keras_ae._tfp import tfd
-
-        q = self.distribution(loc, raw_scale)
-        if self.beta > 0:
-            kl = tfd.kl_divergence(q, self.prior(ops.shape(loc)[-1], loc.dtype))
-            self.add_loss(self.beta * ops.mean(kl))
         if training:
             eps = keras.random.normal(ops.shape(loc), seed=self.seed_generator, dtype=loc.dtype)
-            return loc + q.stddev() * eps
+            return loc + self.scale(raw_scale) * eps
         return loc
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "beta": self.beta, "seed": self.seed}
+        return {**super().get_config(), "seed": self.seed}
+
+
+def kl_sparsity(codes, target, sample_weight=None):
+    """``sum_j KL(rho || rho_hat_j)``, ``rho_hat_j`` the (weighted) batch mean of unit ``j``.
+
+    Args:
+        codes: Sigmoid activations, shape ``(batch, units)``.
+        target: The target mean activation ``rho`` in (0, 1).
+        sample_weight: Optional weights ``(batch,)`` of the batch mean.
+
+    Returns:
+        A scalar, in nats.
+    """
+    codes = ops.cast(codes, "float32")
+    if sample_weight is None:
+        rho_hat = ops.mean(codes, axis=0)
+    else:
+        w = ops.reshape(ops.cast(sample_weight, "float32"), (-1, 1))
+        rho_hat = ops.sum(w * codes, axis=0) / ops.maximum(ops.sum(w), EPS)
+    rho_hat = ops.clip(rho_hat, EPS, 1 - EPS)
+    rho = target
+    return ops.sum(rho * ops.log(rho / rho_hat) + (1 - rho) * ops.log((1 - rho) / (1 - rho_hat)))
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -261,13 +287,10 @@ class KLSparsity(keras.regularizers.Regularizer):
 
     def divergence(self, activations):
         """Returns ``sum_j KL(rho || rho_hat_j)`` for a batch of activations."""
-        rho = self.target
-        rho_hat = ops.clip(ops.mean(activations, axis=0), EPS, 1 - EPS)
-        kl = rho * ops.log(rho / rho_hat) + (1 - rho) * ops.log((1 - rho) / (1 - rho_hat))
-        return ops.sum(kl)
+        return kl_sparsity(activations, self.target)
 
     def __call__(self, activations):
-        batch_size = ops.cast(ops.shape(activations)[0], activations.dtype)
+        batch_size = ops.cast(ops.shape(activations)[0], "float32")
         return self.weight * self.divergence(activations) * batch_size
 
     def get_config(self):

@@ -1,6 +1,14 @@
-"""Model builders; importing this package registers every family."""
+"""Model builders; importing this package registers every family.
+
+A new family is one module (a builder decorated with
+:func:`keras_ae.register_model`, and a subclass of :class:`Autoencoder` if its
+objective has terms of its own) plus its import line below.
+"""
 
 from keras_ae.models import contractive, conv, dense, denoising, sparse, vae  # noqa: F401
+from keras_ae.models._base import Autoencoder
 from keras_ae.models.contractive import ContractiveAutoencoder
+from keras_ae.models.sparse import SparseAutoencoder
+from keras_ae.models.vae import VariationalAutoencoder
 
-__all__ = ["ContractiveAutoencoder"]
+__all__ = ["Autoencoder", "ContractiveAutoencoder", "SparseAutoencoder", "VariationalAutoencoder"]

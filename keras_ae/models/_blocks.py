@@ -10,26 +10,13 @@ import keras
 from keras import layers
 
 from keras_ae import _validation as v
-from keras_ae.losses import LIKELIHOODS, NegativeLogLikelihood
-
-ACTIVATIONS = ("elu", "gelu", "leaky_relu", "linear", "relu", "selu", "sigmoid", "softplus", "swish", "tanh")
-
-
-def check_common(input_shape, latent_dim, activation, likelihood, learning_rate, ndim=None):
-    """Validates the options every builder shares; returns the input shape."""
-    input_shape = v.check_shape("input_shape", input_shape, ndim=ndim)
-    v.check_int("latent_dim", latent_dim)
-    v.check_choice("activation", activation, ACTIVATIONS)
-    v.check_choice("likelihood", likelihood, LIKELIHOODS)
-    v.check_float("learning_rate", learning_rate, low=0, low_open=True)
-    return input_shape
-
+from keras_ae.models._base import Autoencoder
 
 def check_image_shape(input_shape, filters):
-    """Validates an image shape against a strided conv stack; returns it."""
-    input_shape = v.check_shape("input_shape", input_shape, ndim=3)
-    filters = v.check_int_tuple("filters", filters, allow_empty=False)
+    """Checks that image sides are divisible by the stride of ``filters``."""
     factor = 2 ** len(filters)
+    if len(input_shape) != 3:
+        raise v.invalid("input_shape", "a tuple of 3 positive integers (height, width, channels)", input_shape)
     height, width, _ = input_shape
     if height % factor or width % factor:
         raise v.invalid(
@@ -103,7 +90,7 @@ def conv_decoder(latent_dim, output_shape, filters, hidden, activation, likeliho
     return keras.Model(codes, output_head(x, likelihood), name="decoder")
 
 
-def assemble(encoder, decoder, name, corruption=None, model_class=keras.Model, **model_kwargs):
+def assemble(encoder, decoder, name, corruption=None, model_class=Autoencoder, **model_kwargs):
     """Chains ``[corruption ->] encoder -> decoder`` into one Functional model."""
     inputs = keras.Input(shape=encoder.input_shape[1:], name="input")
     x = corruption(inputs) if corruption is not None else inputs
@@ -111,18 +98,14 @@ def assemble(encoder, decoder, name, corruption=None, model_class=keras.Model, *
     return model_class(inputs, outputs, name=name, **model_kwargs)
 
 
-def compile_model(model, likelihood, learning_rate, scale=None, jit_compile=False):
-    """Compiles with Adam and the negative log-likelihood of the data.
+def compile_model(model, learning_rate, jit_compile=False):
+    """Compiles with Adam; the loss is the model's own objective.
 
     XLA is off by default: on CPU it speeds small dense models a little but
     slows convolutions and cannot compile ``batch_jacobian``; see
     ``benchmarks/``.
     """
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss=NegativeLogLikelihood(likelihood, scale=scale),
-        jit_compile=jit_compile,
-    )
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=jit_compile)
     return model
 
 

@@ -8,26 +8,25 @@ from keras_ae import _validation as v
 from keras_ae._registry import register_model
 from keras_ae.layers import ReplicaSeedGenerator, SeedStateMixin
 from keras_ae.models import _blocks
+from keras_ae.models._base import Autoencoder
 
 JACOBIANS = ("closed_form", "exact", "hutchinson")
 
 
 def _sum_per_example(x):
+    x = ops.cast(x, "float32")
     return ops.sum(ops.reshape(ops.square(x), (ops.shape(x)[0], -1)), axis=1)
 
 
-def _replicas():
-    return tf.distribute.get_strategy().num_replicas_in_sync
-
-
 @keras.saving.register_keras_serializable(package="keras_ae")
-class ContractiveAutoencoder(SeedStateMixin, keras.Model):
-    """Functional autoencoder trained with a Frobenius-norm Jacobian penalty.
+class ContractiveAutoencoder(SeedStateMixin, Autoencoder):
+    """Autoencoder trained with a Frobenius-norm Jacobian penalty.
 
-    The loss per example is ``NLL(x, g(f(x))) + lambda * ||J_f(x)||_F^2``
-    where ``f`` is the sub-model ``"encoder"`` and ``J_f`` its Jacobian with
-    respect to the input, computed with ``tf.GradientTape`` in a custom
-    ``train_step``:
+    Terms per example: ``"reconstruction"`` and ``"contraction"``,
+    ``||J_f(x)||_F^2`` where ``f`` is the sub-model ``"encoder"`` and ``J_f``
+    its Jacobian with respect to the input; the loss is ``reconstruction +
+    contraction_weight * contraction``. The Jacobian comes from
+    ``tf.GradientTape``:
 
     - ``"exact"``: ``tape.batch_jacobian``, any encoder.
     - ``"closed_form"``: for a one-layer encoder ``h = s(W x + b)`` with an
@@ -38,43 +37,45 @@ class ContractiveAutoencoder(SeedStateMixin, keras.Model):
       estimate of ``||J||_F^2`` from one vector-Jacobian product per probe,
       for deep encoders.
 
-    The penalty is divided by the number of replicas, like the compiled
-    loss, so ``fit`` under a ``tf.distribute`` strategy matches one device.
+    The penalty is computed in float32 (so it trains under mixed precision)
+    and scaled for ``tf.distribute`` by the base class.
 
     Args:
         *args: ``inputs`` and ``outputs`` of the Functional model.
-        contraction_weight: Non-negative ``lambda``.
         jacobian: ``"exact"``, ``"closed_form"`` or ``"hutchinson"``.
         probes: Number of random probes of ``"hutchinson"``.
         seed: Optional integer seed of the probes.
-        **kwargs: Functional model arguments (``name``...).
+        **kwargs: :class:`~keras_ae.models.Autoencoder` arguments.
 
     Reference: Rifai et al., "Contractive Auto-Encoders: Explicit Invariance
     During Feature Extraction", ICML 2011.
     """
 
-    def __init__(self, *args, contraction_weight=0.1, jacobian="exact", probes=1, seed=None, **kwargs):
+    HYPERPARAMETERS = ("contraction_weight",)
+    TERM_WEIGHTS = {"contraction": "contraction_weight"}
+    TERMS = ("reconstruction", "contraction")
+
+    def __init__(self, *args, jacobian="exact", probes=1, seed=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.contraction_weight = v.check_float("contraction_weight", contraction_weight, low=0)
         self.jacobian = v.check_choice("jacobian", jacobian, JACOBIANS)
         self.probes = v.check_int("probes", probes)
         self.seed = seed
         self.seed_generator = ReplicaSeedGenerator(seed)
-        self.contraction_tracker = keras.metrics.Mean(name="contraction")
 
     def jacobian_norm(self, x, training=False):
-        """Returns ``(codes, ||J_f(x)||_F^2 per example)`` for a batch ``x``."""
+        """Returns ``(codes, ||J_f(x)||_F^2 per example)`` for a batch ``x``; the norms are float32."""
         x = ops.convert_to_tensor(x, dtype=self.compute_dtype)
         encoder = self.get_layer("encoder")
         if self.jacobian == "closed_form":
             code = encoder.get_layer("encoder_code")
-            flat = ops.reshape(x, (ops.shape(x)[0], -1))
-            pre = ops.matmul(flat, code.kernel) + code.bias
+            kernel = ops.cast(code.kernel, "float32")
+            flat = ops.cast(ops.reshape(x, (ops.shape(x)[0], -1)), "float32")
+            pre = ops.matmul(flat, kernel) + ops.cast(code.bias, "float32")
             with tf.GradientTape() as tape:
                 tape.watch(pre)
                 h = code.activation(pre)
             slope = tape.gradient(h, pre)  # s'(a), since s acts elementwise
-            column_norms = ops.sum(ops.square(code.kernel), axis=0)
+            column_norms = ops.sum(ops.square(kernel), axis=0)
             return h, ops.sum(ops.square(slope) * column_norms, axis=1)
         with tf.GradientTape(persistent=self.probes > 1) as tape:
             tape.watch(x)
@@ -87,46 +88,23 @@ class ContractiveAutoencoder(SeedStateMixin, keras.Model):
             total += _sum_per_example(tape.gradient(h, x, output_gradients=probe))
         return h, total / self.probes
 
-    def _step_losses(self, data, training):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        y = x if y is None else y
+    def loss_terms(self, x, y, training=False):
         codes, norms = self.jacobian_norm(x, training=training)
-        y_pred = self.get_layer("decoder")(codes, training=training)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
-        # compute_loss already divides the compiled loss by the replica count.
-        penalty = self.contraction_weight * ops.mean(norms)
-        return loss + penalty / _replicas(), loss * _replicas() + penalty, penalty, y, y_pred, x, sample_weight
-
-    def _update_metrics(self, total, penalty, x, y, y_pred, sample_weight):
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(total, sample_weight=ops.shape(x)[0])
-        self.contraction_tracker.update_state(penalty, sample_weight=ops.shape(x)[0])
-        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
-
-    def train_step(self, data):
-        with tf.GradientTape() as tape:
-            loss, total, penalty, y, y_pred, x, sw = self._step_losses(data, training=True)
-            loss = self.optimizer.scale_loss(loss)
-        gradients = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
-        return self._update_metrics(total, penalty, x, y, y_pred, sw)
-
-    def test_step(self, data):
-        _, total, penalty, y, y_pred, x, sw = self._step_losses(data, training=False)
-        return self._update_metrics(total, penalty, x, y, y_pred, sw)
+        reconstruction = self.reconstruction_nll(y, self.decoder_params(codes, training))
+        return {"reconstruction": reconstruction, "contraction": norms}
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "contraction_weight": self.contraction_weight,
-            "jacobian": self.jacobian,
-            "probes": self.probes,
-            "seed": self.seed,
-        }
+        return {**super().get_config(), "jacobian": self.jacobian, "probes": self.probes, "seed": self.seed}
 
 
-@register_model
+@register_model(
+    options={
+        "contraction_weight": v.Real(low=0),
+        "jacobian": v.OrNone(v.OneOf(*JACOBIANS)),
+        "probes": v.Integer(1),
+        "hidden": v.IntTuple(),
+    },
+)
 def contractive(
     *,
     input_shape,
@@ -176,11 +154,8 @@ def contractive(
     model.fit(x, x, epochs=20)
     ```
     """
-    input_shape = _blocks.check_common(input_shape, latent_dim, activation, likelihood, learning_rate)
-    hidden = v.check_int_tuple("hidden", hidden)
     if jacobian is None:
         jacobian = "exact" if hidden else "closed_form"
-    v.check_choice("jacobian", jacobian, JACOBIANS)
     if jacobian == "closed_form" and hidden:
         raise v.invalid(
             "jacobian", "'exact' or 'hutchinson' for an encoder with hidden layers "
@@ -189,9 +164,9 @@ def contractive(
     encoder = _blocks.dense_encoder(input_shape, latent_dim, hidden, activation, code_activation=activation)
     decoder = _blocks.dense_decoder(latent_dim, input_shape, hidden, activation, likelihood)
     model = _blocks.assemble(
-        encoder, decoder, name="contractive", model_class=ContractiveAutoencoder,
-        contraction_weight=contraction_weight, jacobian=jacobian, probes=probes, seed=seed,
+        encoder, decoder, name="contractive", model_class=ContractiveAutoencoder, likelihood=likelihood,
+        jacobian=jacobian, probes=probes, seed=seed, hyperparameters={"contraction_weight": contraction_weight},
     )
     if compile:
-        _blocks.compile_model(model, likelihood, learning_rate)
+        _blocks.compile_model(model, learning_rate)
     return model

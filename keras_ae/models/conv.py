@@ -1,8 +1,9 @@
 """The convolutional autoencoder."""
 
+import keras
 from keras import layers
 
-import keras
+from keras_ae import _validation as v
 from keras_ae._registry import register_model
 from keras_ae.models import _blocks
 
@@ -14,7 +15,8 @@ def conv_encoder(input_shape, latent_dim, filters, activation):
     return keras.Model(inputs, codes, name="encoder")
 
 
-@register_model
+@register_model(options={"input_shape": v.Shape(ndim=3), "filters": v.IntTuple(allow_empty=False)},
+                input_rank=3)
 def conv(
     *,
     input_shape,
@@ -53,11 +55,10 @@ def conv(
     model.fit(x, x, epochs=5)
     ```
     """
-    input_shape, filters = _blocks.check_image_shape(input_shape, filters)
-    _blocks.check_common(input_shape, latent_dim, activation, likelihood, learning_rate)
+    _blocks.check_image_shape(input_shape, filters)
     encoder = conv_encoder(input_shape, latent_dim, filters, activation)
     decoder = _blocks.conv_decoder(latent_dim, input_shape, filters, (), activation, likelihood)
-    model = _blocks.assemble(encoder, decoder, name="conv")
+    model = _blocks.assemble(encoder, decoder, name="conv", likelihood=likelihood)
     if compile:
-        _blocks.compile_model(model, likelihood, learning_rate)
+        _blocks.compile_model(model, learning_rate)
     return model

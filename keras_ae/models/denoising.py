@@ -2,12 +2,21 @@
 
 from keras_ae import _validation as v
 from keras_ae._registry import register_model
-from keras_ae.layers import Corruption
+from keras_ae.layers import NOISE_KINDS, Corruption
 from keras_ae.models import _blocks
 from keras_ae.models.conv import conv_encoder
 
 
-@register_model
+@register_model(
+    options={
+        "base": v.OneOf("conv", "dense"),
+        "noise": v.OneOf(*NOISE_KINDS),
+        "noise_level": v.Real(low=0),
+        "hidden": v.IntTuple(),
+        "filters": v.IntTuple(allow_empty=False),
+    },
+    input_rank=("base", {"dense": 1, "conv": 3}),
+)
 def denoising(
     *,
     input_shape,
@@ -60,19 +69,16 @@ def denoising(
     model.fit(x, x, epochs=20)
     ```
     """
-    v.check_choice("base", base, ("conv", "dense"))
     corruption = Corruption(noise, noise_level, seed=seed, name="corruption")
     if base == "conv":
-        input_shape, filters = _blocks.check_image_shape(input_shape, filters)
-        _blocks.check_common(input_shape, latent_dim, activation, likelihood, learning_rate)
+        _blocks.check_image_shape(input_shape, filters)
         encoder = conv_encoder(input_shape, latent_dim, filters, activation)
         decoder = _blocks.conv_decoder(latent_dim, input_shape, filters, (), activation, likelihood)
     else:
-        input_shape = _blocks.check_common(input_shape, latent_dim, activation, likelihood, learning_rate)
-        hidden = v.check_int_tuple("hidden", hidden)
         encoder = _blocks.dense_encoder(input_shape, latent_dim, hidden, activation)
         decoder = _blocks.dense_decoder(latent_dim, input_shape, hidden, activation, likelihood)
-    model = _blocks.assemble(encoder, decoder, name="denoising", corruption=corruption)
+    model = _blocks.assemble(encoder, decoder, name="denoising", corruption=corruption,
+                             likelihood=likelihood)
     if compile:
-        _blocks.compile_model(model, likelihood, learning_rate)
+        _blocks.compile_model(model, learning_rate)
     return model

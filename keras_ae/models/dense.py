@@ -5,7 +5,7 @@ from keras_ae._registry import register_model
 from keras_ae.models import _blocks
 
 
-@register_model
+@register_model(options={"hidden": v.IntTuple()}, input_rank=1)
 def dense(
     *,
     input_shape,
@@ -49,11 +49,10 @@ def dense(
     codes = model.get_layer("encoder").predict(x)
     ```
     """
-    input_shape = _blocks.check_common(input_shape, latent_dim, activation, likelihood, learning_rate)
-    hidden = v.check_int_tuple("hidden", hidden)
     encoder = _blocks.dense_encoder(input_shape, latent_dim, hidden, activation)
     decoder = _blocks.dense_decoder(latent_dim, input_shape, hidden, activation, likelihood)
-    model = _blocks.assemble(encoder, decoder, name="dense")
+    model = _blocks.assemble(encoder, decoder, name="dense", likelihood=likelihood,
+                             decoder_scale=None)
     if compile:
-        _blocks.compile_model(model, likelihood, learning_rate)
+        _blocks.compile_model(model, learning_rate)
     return model

@@ -1,42 +1,105 @@
 """Variational autoencoders: ``vae``, ``beta_vae`` and ``conv_vae``."""
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from keras_ae import _validation as v
 from keras_ae._registry import register_model
 from keras_ae.layers import GaussianPosterior
 from keras_ae.models import _blocks
+from keras_ae.models._base import Autoencoder
 
 
-def _gaussian_encoder(inputs, features, latent_dim, beta, seed):
+@keras.saving.register_keras_serializable(package="keras_ae")
+class VariationalAutoencoder(Autoencoder):
+    """VAE: an autoencoder whose encoder gives q(z|x) and whose objective is the negative ELBO.
+
+    Terms, per example, in nats: ``"reconstruction"``, ``-log p(x|z)`` with
+    ``z`` sampled from q(z|x) in training (the posterior mean in evaluation,
+    so validation losses are deterministic; :func:`keras_ae.metrics.elbo`
+    gives the sampled bound), and ``"kl"``, ``KL(q(z|x) || N(0, I))`` in
+    closed form. The loss is ``reconstruction + beta * kl``.
+
+    With ``free_bits = lambda > 0`` the KL of each latent dimension counts
+    at least ``lambda`` nats, averaged over the batch:
+    ``sum_j max(lambda, mean_batch KL_j)`` (Kingma et al., "Improved
+    Variational Inference with Inverse Autoregressive Flow", NeurIPS 2016);
+    the ``"kl"`` term reports that value. ``beta`` and ``free_bits`` are
+    variables: :mod:`keras_ae.callbacks` schedules them.
+
+    Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
+    """
+
+    HYPERPARAMETERS = ("beta", "free_bits")
+    TERM_WEIGHTS = {"kl": "beta"}
+    TERMS = ("reconstruction", "kl")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        encoder = self.get_layer("encoder")
+        self._views.posterior_params = keras.Model(
+            encoder.input, [encoder.get_layer("encoder_loc").output, encoder.get_layer("encoder_scale").output]
+        )
+
+    @property
+    def latent_dim(self):
+        return int(self.get_layer("encoder").output.shape[-1])
+
+    @property
+    def posterior(self):
+        """The :class:`~keras_ae.layers.GaussianPosterior` layer of the encoder."""
+        return self.get_layer("encoder").get_layer("posterior")
+
+    def posterior_params(self, x, training=False):
+        """Returns ``(loc, raw_scale)`` of q(z|x), float32, shapes ``(batch, latent_dim)``."""
+        loc, raw_scale = self._views.posterior_params(x, training=training)
+        return ops.cast(loc, "float32"), ops.cast(raw_scale, "float32")
+
+    def loss_terms(self, x, y, training=False):
+        loc, raw_scale = self.posterior_params(x, training=training)
+        z = self.posterior([loc, raw_scale], training=training)
+        reconstruction = self.reconstruction_nll(y, self.decoder_params(z, training))
+        kl = GaussianPosterior.kl_per_dimension(loc, raw_scale)
+        free_bits = self.hyperparameters["free_bits"]
+        clamped = ops.where(ops.mean(kl, axis=0, keepdims=True) > free_bits, kl, free_bits)
+        return {"reconstruction": reconstruction, "kl": ops.sum(clamped, axis=-1)}
+
+
+def _gaussian_encoder(inputs, features, latent_dim, seed):
     loc = layers.Dense(latent_dim, name="encoder_loc")(features)
     raw_scale = layers.Dense(latent_dim, name="encoder_scale")(features)
-    codes = GaussianPosterior(beta=beta, seed=seed, name="posterior", dtype="float32")([loc, raw_scale])
+    codes = GaussianPosterior(seed=seed, name="posterior", dtype="float32")([loc, raw_scale])
     return keras.Model(inputs, codes, name="encoder")
 
 
-def _finish(encoder, decoder, name, likelihood, decoder_scale, learning_rate, compile):
-    if likelihood == "gaussian":
-        decoder_scale = v.check_float("decoder_scale", decoder_scale, low=0, low_open=True)
-    model = _blocks.assemble(encoder, decoder, name=name)
+def _finish(encoder, decoder, name, likelihood, beta, free_bits, decoder_scale, learning_rate, compile):
+    model = _blocks.assemble(
+        encoder, decoder, name=name, model_class=VariationalAutoencoder, likelihood=likelihood,
+        decoder_scale=decoder_scale if likelihood == "gaussian" else None,
+        hyperparameters={"beta": beta, "free_bits": free_bits},
+    )
     if compile:
-        scale = decoder_scale if likelihood == "gaussian" else None
-        _blocks.compile_model(model, likelihood, learning_rate, scale=scale)
+        _blocks.compile_model(model, learning_rate)
     return model
 
 
-def _dense_vae(name, input_shape, latent_dim, hidden, activation, likelihood, beta,
+def _dense_vae(name, input_shape, latent_dim, hidden, activation, likelihood, beta, free_bits,
                decoder_scale, learning_rate, seed, compile):
-    input_shape = _blocks.check_common(input_shape, latent_dim, activation, likelihood, learning_rate)
-    hidden = v.check_int_tuple("hidden", hidden)
     inputs, features = _blocks.dense_encoder_body(input_shape, hidden, activation)
-    encoder = _gaussian_encoder(inputs, features, latent_dim, beta, seed)
+    encoder = _gaussian_encoder(inputs, features, latent_dim, seed)
     decoder = _blocks.dense_decoder(latent_dim, input_shape, hidden, activation, likelihood)
-    return _finish(encoder, decoder, name, likelihood, decoder_scale, learning_rate, compile)
+    return _finish(encoder, decoder, name, likelihood, beta, free_bits, decoder_scale, learning_rate, compile)
 
 
-@register_model
+VAE_OPTIONS = {
+    "hidden": v.IntTuple(),
+    "beta": v.Real(low=0),
+    "free_bits": v.Real(low=0),
+    "decoder_scale": v.Real(low=0, low_open=True),
+}
+
+
+@register_model(options=VAE_OPTIONS, default_latent_dim=2, has_prior=True)
 def vae(
     *,
     input_shape,
@@ -45,6 +108,7 @@ def vae(
     activation="relu",
     likelihood="bernoulli",
     beta=1.0,
+    free_bits=0.0,
     decoder_scale=0.1,
     learning_rate=1e-3,
     seed=None,
@@ -67,7 +131,10 @@ def vae(
         hidden: Hidden widths of the encoder (reversed in the decoder).
         activation: Activation of the hidden layers.
         likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
-        beta: Non-negative weight of the KL term.
+        beta: Non-negative weight of the KL term (a variable: see
+            :class:`keras_ae.callbacks.KLWarmup`).
+        free_bits: Non-negative nats per latent dimension below which the
+            KL is not pushed down (0 turns it off).
         decoder_scale: Standard deviation of the Gaussian likelihood.
         learning_rate: Adam's learning rate.
         seed: Optional integer seed of the posterior samples.
@@ -87,16 +154,17 @@ def vae(
     samples = model.get_layer("decoder").predict(z)
     ```
     """
-    return _dense_vae("vae", input_shape, latent_dim, hidden, activation, likelihood, beta,
+    return _dense_vae("vae", input_shape, latent_dim, hidden, activation, likelihood, beta, free_bits,
                       decoder_scale, learning_rate, seed, compile)
 
 
-@register_model
+@register_model(options=VAE_OPTIONS, default_latent_dim=2, has_prior=True)
 def beta_vae(
     *,
     input_shape,
     latent_dim,
     beta=4.0,
+    free_bits=0.0,
     hidden=(256, 128),
     activation="relu",
     likelihood="bernoulli",
@@ -119,11 +187,14 @@ def beta_vae(
     model = keras_ae.build("beta_vae", input_shape=(64,), latent_dim=4, beta=8.0)
     ```
     """
-    return _dense_vae("beta_vae", input_shape, latent_dim, hidden, activation, likelihood, beta,
+    return _dense_vae("beta_vae", input_shape, latent_dim, hidden, activation, likelihood, beta, free_bits,
                       decoder_scale, learning_rate, seed, compile)
 
 
-@register_model
+@register_model(
+    options={**VAE_OPTIONS, "input_shape": v.Shape(ndim=3), "filters": v.IntTuple(allow_empty=False)},
+    input_rank=3, default_latent_dim=2, has_prior=True,
+)
 def conv_vae(
     *,
     input_shape,
@@ -133,6 +204,7 @@ def conv_vae(
     activation="relu",
     likelihood="bernoulli",
     beta=1.0,
+    free_bits=0.0,
     decoder_scale=0.1,
     learning_rate=1e-3,
     seed=None,
@@ -152,11 +224,9 @@ def conv_vae(
     model = keras_ae.build("conv_vae", input_shape=(28, 28, 1), latent_dim=2)
     ```
     """
-    input_shape, filters = _blocks.check_image_shape(input_shape, filters)
-    _blocks.check_common(input_shape, latent_dim, activation, likelihood, learning_rate)
-    hidden = v.check_int_tuple("hidden", hidden)
+    _blocks.check_image_shape(input_shape, filters)
     inputs, features = _blocks.conv_encoder_body(input_shape, filters, activation)
     features = _blocks.dense_stack(features, hidden, activation, "encoder")
-    encoder = _gaussian_encoder(inputs, features, latent_dim, beta, seed)
+    encoder = _gaussian_encoder(inputs, features, latent_dim, seed)
     decoder = _blocks.conv_decoder(latent_dim, input_shape, filters, hidden, activation, likelihood)
-    return _finish(encoder, decoder, "conv_vae", likelihood, decoder_scale, learning_rate, compile)
+    return _finish(encoder, decoder, "conv_vae", likelihood, beta, free_bits, decoder_scale, learning_rate, compile)

@@ -1,0 +1,357 @@
+"""The base class of every keras_ae model: named loss terms inside Keras' own ``fit``.
+
+A model family subclasses :class:`Autoencoder` and implements one method,
+:meth:`Autoencoder.loss_terms`, returning a dict of named per-example loss
+terms. The base class owns everything else, once:
+
+- the objective: the sum of the terms, each times its weight (a
+  hyperparameter held in a non-trainable variable, so a callback that changes
+  it during training changes the objective of the next step);
+- one ``keras.metrics.Mean`` tracker per term, in ``metrics``, so every term
+  shows in the progress bar and in ``history``;
+- sample weights (and so class weights) applied to every term, the Keras
+  convention ``sum_i w_i l_i / batch``; validation data through ``test_step``;
+- ``tf.distribute``: each replica's loss divided by the number of replicas
+  (their gradients are summed);
+- mixed precision: terms are computed in float32, the loss is scaled by the
+  optimizer (``LossScaleOptimizer`` under ``mixed_float16``);
+- named optimizer groups: ``compile(optimizer=..., discriminator_optimizer=...)``
+  for a family that declares a ``"discriminator"`` group; every optimizer is
+  saved in the ``.keras`` file and restored by ``keras.models.load_model``;
+- ``fit(x)`` without targets trains on ``x -> x``; ``fit(x, labels)`` with
+  one integer label per example keeps ``x`` as the target (the labels serve
+  ``class_weight``, or a semi-supervised family);
+- refusal of bad data: non-finite inputs, and targets outside [0, 1] for a
+  Bernoulli likelihood, with the project's message.
+"""
+
+import types
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_ae import _validation as v
+from keras_ae.losses import log_likelihood
+
+DEFAULT_GROUP = "optimizer"
+
+
+def _float32(x):
+    return ops.cast(x, "float32")
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class Autoencoder(keras.Model):
+    """A Functional autoencoder trained on a weighted sum of named loss terms.
+
+    The plain autoencoder's objective is one term, ``"reconstruction"``: the
+    negative log-likelihood of the target under the decoder, summed over
+    features (nats for ``"bernoulli"``; the summed squared error for
+    ``"gaussian"`` without ``decoder_scale``). Subclasses add terms by
+    overriding :meth:`loss_terms` and declare, as class attributes:
+
+    - ``HYPERPARAMETERS``: names of the term weights, each a non-trainable
+      float32 variable in ``model.hyperparameters`` (set it with
+      ``model.hyperparameters["beta"].assign(0.5)`` or a
+      :mod:`keras_ae.callbacks` schedule);
+    - ``TERM_WEIGHTS``: ``{term: hyperparameter}``; other terms weigh 1;
+    - ``OPTIMIZER_GROUPS``: ``{group: (sub-model names,)}``, trained by the
+      optimizer ``compile`` receives as ``{group}_optimizer``; the weights of
+      no group are trained by ``optimizer``;
+    - ``TERM_GROUPS``: ``{term: group}``; other terms belong to ``optimizer``.
+
+    Args:
+        *args: ``inputs`` and ``outputs`` of the Functional model.
+        likelihood: ``"bernoulli"`` or ``"gaussian"``: the decoder's p(x|z).
+        decoder_scale: Standard deviation of the Gaussian likelihood, or
+            ``None`` for the summed squared error.
+        hyperparameters: Initial values ``{name: float}`` of the
+            ``HYPERPARAMETERS``.
+        options: The builder options the model was built with (recorded in
+            its config; ``keras-ae evaluate`` and the metrics read them).
+        **kwargs: Functional model arguments (``name``...).
+
+    Example:
+
+    ```python
+    model = keras_ae.build("vae", input_shape=(64,), latent_dim=2)
+    model.fit(x, epochs=10)              # x -> x
+    model.hyperparameters["beta"]        # a variable, changeable mid-training
+    model.options["likelihood"]          # "bernoulli"
+    ```
+    """
+
+    HYPERPARAMETERS = ()
+    TERM_WEIGHTS = {}
+    OPTIMIZER_GROUPS = {}
+    TERM_GROUPS = {}
+    #: Names of the terms, in the order they are reported.
+    TERMS = ("reconstruction",)
+
+    def __init__(self, *args, likelihood="bernoulli", decoder_scale=None, hyperparameters=None,
+                 options=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.likelihood = v.check_choice("likelihood", likelihood, ("bernoulli", "gaussian"))
+        if decoder_scale is not None:
+            decoder_scale = v.check_float("decoder_scale", decoder_scale, low=0, low_open=True)
+        self.decoder_scale = decoder_scale
+        self.options = dict(options or {})
+        initial = dict(hyperparameters or {})
+        missing = sorted(set(self.HYPERPARAMETERS) - set(initial))
+        if missing:
+            raise v.invalid("hyperparameters", f"initial values of {list(self.HYPERPARAMETERS)}", initial)
+        self._initial_hyperparameters = {k: float(initial[k]) for k in self.HYPERPARAMETERS}
+        self.hyperparameters = {
+            name: keras.Variable(value, dtype="float32", trainable=False, name=name)
+            for name, value in self._initial_hyperparameters.items()
+        }
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.term_trackers = {term: keras.metrics.Mean(name=term) for term in self.TERMS}
+        self.group_optimizers = {}
+        self._compiled_metrics = False
+        # Views into the graph, shared layers only: kept out of Keras'
+        # tracking so their weights are not saved twice.
+        decoder = self.get_layer("decoder")
+        self._views = types.SimpleNamespace(
+            decoder_params=keras.Model(decoder.input, decoder.get_layer("decoder_output").input),
+        )
+
+    # ------------------------------------------------------------------
+    # What a family implements
+
+    def encode(self, x, training=False):
+        """Returns the codes of ``x`` (through the corruption layer, if any, in training)."""
+        try:
+            corruption = self.get_layer("corruption")
+        except ValueError:
+            corruption = None
+        if corruption is not None:
+            x = corruption(x, training=training)
+        return self.get_layer("encoder")(x, training=training)
+
+    def decoder_params(self, codes, training=False):
+        """Returns the decoder's logits (Bernoulli) or means (Gaussian), in float32."""
+        return _float32(self._views.decoder_params(codes, training=training))
+
+    def reconstruction_nll(self, y, params):
+        """``-log p(y | params)`` per example, summed over features, in float32."""
+        return -log_likelihood(_float32(y), params, self.likelihood, self.decoder_scale)
+
+    def loss_terms(self, x, y, training=False):
+        """Returns ``{term: tensor of shape (batch,)}``, the per-example loss terms.
+
+        Args:
+            x: A batch of inputs.
+            y: The batch of targets (``x`` itself unless the data gave one).
+            training: Whether this is a training step.
+        """
+        codes = self.encode(x, training=training)
+        return {"reconstruction": self.reconstruction_nll(y, self.decoder_params(codes, training))}
+
+    # ------------------------------------------------------------------
+    # Compile and save
+
+    def compile(self, optimizer="adam", *, loss=None, metrics=None, jit_compile=False, **kwargs):
+        """Configures training; the loss is the model's own objective.
+
+        Args:
+            optimizer: The optimizer of the weights of no named group.
+            loss: Must be ``None``: the objective is set by the builder's
+                options (``likelihood``, ``beta``...).
+            metrics: Extra Keras metrics of ``(target, reconstruction)``.
+            jit_compile: XLA compilation (off by default, see benchmarks/).
+            **kwargs: ``{group}_optimizer`` for each declared optimizer
+                group, and other ``keras.Model.compile`` arguments.
+
+        Raises:
+            ValueError: If ``loss`` is given, or an optimizer names an
+                unknown group.
+        """
+        if loss is not None:
+            raise v.invalid(
+                "loss", "None: a keras_ae model trains on its own objective (set 'likelihood', "
+                "'beta'... when building it)", loss,
+            )
+        groups = {}
+        for key in [k for k in kwargs if k.endswith("_optimizer")]:
+            group = key[: -len("_optimizer")]
+            if group not in self.OPTIMIZER_GROUPS:
+                raise v.invalid(key, f"an optimizer of one of the groups {sorted(self.OPTIMIZER_GROUPS)} "
+                                     "of this model", kwargs[key])
+            groups[group] = kwargs.pop(key)
+        missing = sorted(set(self.OPTIMIZER_GROUPS) - set(groups))
+        if missing:
+            raise v.invalid(f"{missing[0]}_optimizer", "an optimizer (this model has the optimizer "
+                            f"groups {sorted(self.OPTIMIZER_GROUPS)})", None)
+        super().compile(optimizer=optimizer, metrics=metrics, jit_compile=jit_compile, **kwargs)
+        self._compiled_metrics = bool(metrics)
+        self._group_configs = {g: keras.optimizers.serialize(keras.optimizers.get(o)) for g, o in groups.items()}
+        self.group_optimizers = {}
+        for group, opt in groups.items():
+            opt = keras.optimizers.get(opt)
+            if self.dtype_policy.name == "mixed_float16" and not isinstance(opt, keras.optimizers.LossScaleOptimizer):
+                opt = keras.optimizers.LossScaleOptimizer(opt)
+            self.group_optimizers[group] = opt
+            setattr(self, f"{group}_optimizer", opt)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config is not None:
+            config = {**config, **{f"{g}_optimizer": c for g, c in getattr(self, "_group_configs", {}).items()}}
+        return config
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        config.pop("loss", None)
+        self.compile(**config)
+        if self.built:
+            # Create the optimizers' variables so the saved state loads into them.
+            groups = self._group_variables()
+            self.optimizer.build(groups.pop(DEFAULT_GROUP))
+            for group, variables in groups.items():
+                self.group_optimizers[group].build(variables)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "likelihood": self.likelihood,
+            "decoder_scale": self.decoder_scale,
+            "hyperparameters": dict(self._initial_hyperparameters),
+            "options": dict(self.options),
+        }
+
+    # ------------------------------------------------------------------
+    # Training
+
+    @property
+    def metrics(self):
+        own = [self.loss_tracker, *self.term_trackers.values()]
+        return own + [m for m in super().metrics if m.name != "loss" and all(m is not o for o in own)]
+
+    def _group_variables(self):
+        groups = {DEFAULT_GROUP: []}
+        owner = {}
+        for group, names in self.OPTIMIZER_GROUPS.items():
+            groups[group] = []
+            for name in names:
+                for variable in self.get_layer(name).trainable_variables:
+                    owner[id(variable)] = group
+        for variable in self.trainable_variables:
+            groups[owner.get(id(variable), DEFAULT_GROUP)].append(variable)
+        return groups
+
+    def _unpack(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if y is None or len(y.shape) == 1:  # no target, or one label per example
+            y = x
+        self._check_batch(x, y)
+        return x, y, sample_weight
+
+    def _check_batch(self, x, y):
+        """In-graph guard for data that never went through :meth:`fit`'s array check."""
+        if self.likelihood == "bernoulli":
+            y = _float32(y)
+            ok = ops.logical_and(ops.min(y) >= 0.0, ops.max(y) <= 1.0)
+            tf.debugging.Assert(ok, [
+                "Invalid value for 'y': expected targets in [0, 1] for a Bernoulli likelihood "
+                "(rescale, e.g. x / 255, or build the model with likelihood='gaussian'). Received "
+                "a batch with values in", ops.min(y), ops.max(y),
+            ])
+        tf.debugging.Assert(ops.all(ops.isfinite(_float32(x))), [
+            "Invalid value for 'x': expected finite values. Received a batch with NaN or infinite values."
+        ])
+
+    def _objectives(self, terms, sample_weight):
+        """Returns ``({group: weighted mean loss}, {term: weighted mean})`` in float32."""
+        if sample_weight is not None:
+            sample_weight = ops.reshape(_float32(sample_weight), (-1,))
+        means = {}
+        for name, term in terms.items():
+            term = _float32(term)
+            if sample_weight is not None:
+                term = term * sample_weight
+            means[name] = ops.mean(term)
+        losses = {DEFAULT_GROUP: 0.0, **{g: 0.0 for g in self.OPTIMIZER_GROUPS}}
+        for name, mean in means.items():
+            weight = self.TERM_WEIGHTS.get(name)
+            weighted = mean if weight is None else self.hyperparameters[weight] * mean
+            group = self.TERM_GROUPS.get(name, DEFAULT_GROUP)
+            losses[group] = losses[group] + weighted
+        return losses, means
+
+    def _track(self, losses, means, x):
+        batch = ops.shape(x)[0]
+        self.loss_tracker.update_state(losses[DEFAULT_GROUP], sample_weight=batch)
+        for name, mean in means.items():
+            self.term_trackers[name].update_state(mean, sample_weight=batch)
+
+    def _results(self, x, y, sample_weight):
+        if self._compiled_metrics:
+            return self.compute_metrics(x, y, self(x, training=False), sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    def train_step(self, data):
+        x, y, sample_weight = self._unpack(data)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        optimizers = {DEFAULT_GROUP: self.optimizer, **self.group_optimizers}
+        groups = self._group_variables()
+        with tf.GradientTape(persistent=len(optimizers) > 1) as tape:
+            losses, means = self._objectives(self.loss_terms(x, y, training=True), sample_weight)
+            scaled = {g: optimizers[g].scale_loss(loss / replicas) for g, loss in losses.items()}
+        for group, optimizer in optimizers.items():
+            variables = groups[group]
+            gradients = tape.gradient(scaled[group], variables)
+            optimizer.apply_gradients(zip(gradients, variables))
+        del tape
+        self._track(losses, means, x)
+        return self._results(x, y, sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = self._unpack(data)
+        losses, means = self._objectives(self.loss_terms(x, y, training=False), sample_weight)
+        self._track(losses, means, x)
+        return self._results(x, y, sample_weight)
+
+    # ------------------------------------------------------------------
+    # Array checks before any work
+
+    def _check_arrays(self, x, y=None, where=""):
+        """Refuses non-finite inputs and, for Bernoulli, targets outside [0, 1]."""
+        if isinstance(x, (np.ndarray, tf.Tensor)):
+            v.check_array(f"x{where}", x, finite=True)
+            if y is None or (hasattr(y, "shape") and len(y.shape) == 1):
+                y = x
+        if isinstance(y, (np.ndarray, tf.Tensor)):
+            v.check_array(f"y{where}" if y is not x else f"x{where}", y, finite=True,
+                          unit_interval=self.likelihood == "bernoulli")
+
+    def fit(self, x=None, y=None, *args, validation_data=None, callbacks=None, **kwargs):
+        """``keras.Model.fit``, with ``y`` optional and data checked first.
+
+        Besides Keras' behaviour: without ``y`` the target is ``x``; arrays
+        with NaN or infinite values, or Bernoulli targets outside [0, 1], are
+        refused before training starts; and training stops at the first
+        non-finite loss (``keras.callbacks.TerminateOnNaN`` is added unless
+        given).
+
+        Raises:
+            ValueError: For non-finite data, or Bernoulli targets outside [0, 1].
+        """
+        self._check_arrays(x, y)
+        if isinstance(validation_data, (tuple, list)) and validation_data:
+            self._check_arrays(validation_data[0], validation_data[1] if len(validation_data) > 1 else None,
+                               where=" in validation_data")
+        elif isinstance(validation_data, (np.ndarray, tf.Tensor)):
+            self._check_arrays(validation_data, where=" in validation_data")
+            validation_data = (validation_data, validation_data)
+        callbacks = list(callbacks or [])
+        if not any(isinstance(c, keras.callbacks.TerminateOnNaN) for c in callbacks):
+            callbacks.append(keras.callbacks.TerminateOnNaN())
+        return super().fit(x, y, *args, validation_data=validation_data, callbacks=callbacks, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """``keras.Model.evaluate``, with ``y`` optional and data checked first."""
+        self._check_arrays(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
