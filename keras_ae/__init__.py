@@ -6,27 +6,42 @@ Example:
 import keras_ae
 model = keras_ae.build("vae", input_shape=(64,), latent_dim=2)
 ```
+
+Importing ``keras_ae`` is fast: TensorFlow loads on first use of anything
+that needs it (``keras_ae.build``, ``keras_ae.layers``...), so the
+``keras-ae`` command answers ``list`` and ``--help`` at once. A saved model
+loads with :func:`keras_ae.load_model`, or with ``keras.models.load_model``
+after ``import keras_ae.models`` (which registers the custom classes).
 """
 
+import importlib
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
-
-if keras.backend.backend() != "tensorflow":  # pragma: no cover
-    raise ImportError(
-        "keras_ae needs the TensorFlow backend of Keras. "
-        f"Received: KERAS_BACKEND={keras.backend.backend()!r}"
-    )
-
-from keras_ae import data, distribute, layers, losses, metrics, models  # noqa: E402,F401
-from keras_ae._registry import build, get_builder, list_models, register_model  # noqa: E402
-from keras_ae.layers import corrupt  # noqa: E402
-
 __version__ = "0.1.0"
 
-__all__ = [
-    "build", "corrupt", "get_builder", "list_models", "register_model",
-    "data", "distribute", "layers", "losses", "metrics", "models",
-]
+_SUBMODULES = ("callbacks", "data", "distribute", "layers", "losses", "metrics", "models", "plots")
+_FUNCTIONS = {
+    "build": "keras_ae._registry",
+    "get_builder": "keras_ae._registry",
+    "get_spec": "keras_ae._registry",
+    "list_models": "keras_ae._registry",
+    "load_model": "keras_ae._registry",
+    "register_model": "keras_ae._registry",
+    "corrupt": "keras_ae.layers",
+}
+
+__all__ = sorted([*_SUBMODULES, *_FUNCTIONS])
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"keras_ae.{name}")
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
+    raise AttributeError(f"module 'keras_ae' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted([*globals(), *_SUBMODULES, *_FUNCTIONS])

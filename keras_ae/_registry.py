@@ -325,6 +325,8 @@ def catalog():
 if __name__ == "__main__":
     import pathlib
 
+    from keras_ae import _registry  # the module the builders registered in, not __main__
+
     target = pathlib.Path(__file__).parent / "_catalog.py"
-    target.write_text(catalog_source(), encoding="utf-8")
+    target.write_text(_registry.catalog_source(), encoding="utf-8")
     print(f"Wrote {target}")
