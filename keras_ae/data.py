@@ -37,7 +37,8 @@ files with 8- and 16-byte headers), and ``mnist.npz`` is checked against the
 SHA-256 digest that Keras checks.
 
 :func:`as_dataset` and :func:`binarized_dataset` wrap arrays in seeded
-``tf.data`` pipelines. TensorFlow is imported only when they are called.
+``tf.data`` pipelines; they refuse arrays holding NaN or infinite values, so
+that nothing trains on them. TensorFlow is imported only when they are called.
 """
 
 import gzip
@@ -231,7 +232,8 @@ def as_dataset(x, y=None, *, batch_size, shuffle=True, seed=0):
         ``(x_batch, x_batch)`` when ``y`` is ``None``.
 
     Raises:
-        ValueError: If an argument is invalid.
+        ValueError: If an argument is invalid, or ``x`` or ``y`` holds a
+            NaN or infinite value (the message counts them).
 
     Example:
 
@@ -301,8 +303,8 @@ def binarized_dataset(x, *, batch_size, seed=0, shuffle=True):
         shaped like a batch of ``x``.
 
     Raises:
-        ValueError: If an argument is invalid, or ``x`` has values outside
-            ``[0, 1]``.
+        ValueError: If an argument is invalid, or ``x`` holds a NaN or
+            infinite value, or values outside ``[0, 1]``.
 
     Example:
 
@@ -317,7 +319,7 @@ def binarized_dataset(x, *, batch_size, seed=0, shuffle=True):
     """
     tf = _tensorflow()
     x = _check_examples("x", x).astype(np.float32, copy=False)
-    if not np.all((x >= 0.0) & (x <= 1.0)):  # also rejects NaN
+    if not np.all((x >= 0.0) & (x <= 1.0)):
         raise ValueError(
             "Invalid value for 'x': expected intensities in [0, 1]. "
             f"Received: x=<array with values in [{np.min(x):g}, {np.max(x):g}]>"
@@ -547,6 +549,12 @@ def _check_examples(name, value):
         raise _invalid_array(
             name, "a non-empty array with the examples on the first axis", value
         )
+    if array.dtype.kind in "fc":  # integers and booleans are always finite
+        bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+        if bad:
+            raise _invalid_array(
+                name, "finite values", array, f"with {bad} NaN or infinite values"
+            )
     return array
 
 
@@ -556,14 +564,19 @@ def _check_bool(name, value):
     return bool(value)
 
 
-def _invalid_array(name, expected, value):
-    """Like ``invalid`` but summarises arrays instead of printing them."""
+def _invalid_array(name, expected, value, detail=""):
+    """Like ``invalid`` but summarises arrays instead of printing them.
+
+    ``detail`` (e.g. ``"with 1 NaN or infinite values"``) is appended to
+    the summary: ``<array of shape (10, 64) with 1 NaN or infinite values>``.
+    """
     shape = getattr(value, "shape", None)
     if shape is None:
         return invalid(name, expected, value)
+    summary = f"array of shape {tuple(shape)}" + (f" {detail}" if detail else "")
     return ValueError(
         f"Invalid value for '{name}': expected {expected}. "
-        f"Received: {name}=<array of shape {tuple(shape)}>"
+        f"Received: {name}=<{summary}>"
     )
 
 

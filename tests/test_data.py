@@ -845,7 +845,7 @@ def test_binarized_dataset_rejects_bad_input():
     with pytest.raises(ValueError, match=re.escape("expected intensities in [0, 1]")):
         data.binarized_dataset(np.full((4, 3), 2.0), batch_size=2)
     with pytest.raises(ValueError, match=re.escape("expected intensities in [0, 1]")):
-        data.binarized_dataset(np.full((4, 3), np.nan), batch_size=2)
+        data.binarized_dataset(np.full((4, 3), -0.5), batch_size=2)
     with pytest.raises(ValueError, match=re.escape("Received: batch_size=0")):
         data.binarized_dataset(np.zeros((4, 3)), batch_size=0)
     with pytest.raises(ValueError, match=re.escape("Received: seed=-2")):
@@ -894,6 +894,64 @@ def test_as_dataset_rejects_bad_input():
         data.as_dataset(np.zeros((0, 2)), batch_size=2)
     with pytest.raises(ValueError, match=re.escape("Received: shuffle='no'")):
         data.as_dataset(np.zeros((4, 2)), batch_size=2, shuffle="no")
+
+
+# ------------------------------------------------------ non-finite values
+
+
+def _finite_message(name, shape, count):
+    return (
+        f"Invalid value for '{name}': expected finite values. "
+        f"Received: {name}=<array of shape {shape} with {count} NaN or infinite values>"
+    )
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_as_dataset_refuses_a_non_finite_x(bad, dtype):
+    x = np.full((10, 64), 0.5, dtype=dtype)
+    x[3, 17] = bad
+    with pytest.raises(ValueError) as info:
+        data.as_dataset(x, batch_size=4)
+    assert str(info.value) == _finite_message("x", (10, 64), 1)
+
+
+def test_as_dataset_refuses_a_non_finite_y():
+    x = np.zeros((10, 64), dtype=np.float32)
+    y = np.zeros((10, 8, 8, 1), dtype=np.float32)
+    y[0, 0, 0, 0] = np.nan
+    y[9, 7, 7, 0] = np.inf
+    with pytest.raises(ValueError) as info:
+        data.as_dataset(x, y, batch_size=4)
+    assert str(info.value) == _finite_message("y", (10, 8, 8, 1), 2)
+
+
+def test_as_dataset_counts_every_non_finite_value_and_takes_lists():
+    x = np.full((5, 3), np.nan)
+    with pytest.raises(ValueError) as info:
+        data.as_dataset(x, batch_size=2)
+    assert str(info.value) == _finite_message("x", (5, 3), 15)
+    with pytest.raises(ValueError) as info:
+        data.as_dataset([[0.0, float("nan")], [1.0, 2.0]], batch_size=2)
+    assert str(info.value) == _finite_message("x", (2, 2), 1)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_binarized_dataset_refuses_a_non_finite_x(bad):
+    x = np.full((10, 64), 0.5, dtype=np.float32)
+    x[3, 17] = bad
+    with pytest.raises(ValueError) as info:
+        data.binarized_dataset(x, batch_size=4)
+    assert str(info.value) == _finite_message("x", (10, 64), 1)
+
+
+def test_integer_and_finite_inputs_are_accepted():
+    ds = data.as_dataset(np.arange(12, dtype=np.int32).reshape(4, 3), batch_size=4, shuffle=False)
+    (xb, _), = list(ds)
+    np.testing.assert_array_equal(xb.numpy(), np.arange(12).reshape(4, 3))
+    big = np.full((4, 3), np.finfo(np.float32).max, dtype=np.float32)  # finite, however large
+    data.as_dataset(big, batch_size=2)
+    data.binarized_dataset(np.ones((4, 3), dtype=np.float64), batch_size=2)
 
 
 def test_pipelines_train_a_keras_model():
