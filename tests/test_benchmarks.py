@@ -6,7 +6,7 @@ expected rows holding finite numbers. The real measurements are not run in
 CI; see ``benchmarks/README.md``.
 
 MNIST is read from a temporary ``KERAS_HOME`` seeded with the official
-``mnist.npz`` from the shared data directory (``/work/shared/data`` next to
+``mnist.npz`` from the shared data directory (``../shared/data`` next to
 the repository, or ``$KERAS_AE_SHARED_DATA``); the tests are skipped when that
 file is absent.
 """
