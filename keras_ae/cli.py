@@ -35,8 +35,17 @@ global batch. Under ``multi_worker`` every worker runs the same command and
 only the chief writes the run directory.
 
 Every mistake (unknown model or dataset, bad number, bad model option, data
-with NaN...) ends the command with exit status 2 and one line on stderr,
-``keras-ae: error: ...``.
+with NaN, data outside [0, 1] for a Bernoulli model...) ends the command
+with exit status 2 and one line on stderr, ``keras-ae: error: ...``. A
+training run whose loss becomes NaN or infinite stops there, writes
+nothing, and names the epoch and batch (exit status 1).
+
+The models, their options and defaults come from the registry's snapshot
+(:func:`keras_ae._registry.catalog`), so ``list``, ``--help`` and every
+refusal of an argument answer without importing TensorFlow. Commands that
+need TensorFlow import it with ``TF_CPP_MIN_LOG_LEVEL=3`` (unless set) and
+without its native start-up log lines, so a command prints only its own
+output.
 
 Example:
 
@@ -53,37 +62,34 @@ exit status.
 import argparse
 import contextlib
 import difflib
-import inspect
 import json
+import logging
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
+import warnings
 
 import numpy as np
 
-from keras_ae._validation import check_choice, check_float, check_int, invalid
+from keras_ae._validation import check_array, check_choice, check_int, invalid
 
 __all__ = ["main"]
 
 PROG = "keras-ae"
 
 #: Default epochs and batch size per dataset: ``keras-ae train vae`` on the
-#: 1437 digits takes well under a minute on two CPU cores.
+#: 1437 digits takes well under a minute on two CPU cores. ``image`` is the
+#: shape of one image, to check the options before the data are loaded.
 DATASET_DEFAULTS = {
-    "digits": {"epochs": 30, "batch_size": 64},
-    "mnist": {"epochs": 20, "batch_size": 128},
-    "fashion_mnist": {"epochs": 20, "batch_size": 128},
-    "binarized_mnist": {"epochs": 20, "batch_size": 128},
+    "digits": {"epochs": 30, "batch_size": 64, "image": (8, 8, 1)},
+    "mnist": {"epochs": 20, "batch_size": 128, "image": (28, 28, 1)},
+    "fashion_mnist": {"epochs": 20, "batch_size": 128, "image": (28, 28, 1)},
+    "binarized_mnist": {"epochs": 20, "batch_size": 128, "image": (28, 28, 1)},
 }
-#: Default code size: 2 for the VAEs (their latent space can be drawn), 16
-#: otherwise.
-LATENT_DEFAULTS = {"vae": 2, "beta_vae": 2, "conv_vae": 2}
-DEFAULT_LATENT_DIM = 16
-#: Models fed images ``(h, w, 1)``; every other model gets flat vectors.
-IMAGE_MODELS = ("conv", "conv_vae")
 #: Builder arguments set by the command line itself, not by ``--option``.
 RESERVED_OPTIONS = {
     "input_shape": "it is read from the dataset",
@@ -132,7 +138,8 @@ def main(argv=None):
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.run(args)
+        with _quiet_python_logs():
+            return args.run(args)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -192,8 +199,7 @@ def _build_parser():
     train.add_argument("model", metavar="MODEL", help="a model name, see 'keras-ae list'")
     train.add_argument("--dataset", default="digits",
                        help="digits (default, no download), mnist, fashion_mnist or binarized_mnist")
-    train.add_argument("--latent-dim", type=int, metavar="N",
-                       help=f"code size (default: 2 for the VAEs, {DEFAULT_LATENT_DIM} otherwise)")
+    train.add_argument("--latent-dim", type=int, metavar="N", help=f"code size (default: {_latent_defaults()})")
     train.add_argument("--epochs", type=int, metavar="N",
                        help="training epochs (default: 30 on digits, 20 on the MNIST variants)")
     train.add_argument("--batch-size", type=int, metavar="N",
@@ -250,18 +256,120 @@ def _add_iwae_arguments(parser, defaults_from_run=False):
 
 
 # --------------------------------------------------------------------------
+# TensorFlow, loaded only by the commands that need it
+
+
+#: A line TensorFlow's native code writes to stderr before its logging is
+#: initialized (so ``TF_CPP_MIN_LOG_LEVEL`` cannot hide it): an absl/glog
+#: record ``I0000 00:00:1700000000.123456   1234 port.cc:153] ...`` (or the
+#: older ``2024-01-01 12:00:00.123456: I tensorflow/...cc:42] ...``), absl's
+#: notice about those records, and the second line of ``cpu_feature_guard``.
+_NATIVE_LOG_LINE = re.compile(
+    r"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.\-]+:\d+\] "
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] [\w./\-]+:\d+\] "
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.)"
+)
+#: Python loggers TensorFlow (and the libraries around it) write warnings to.
+_QUIET_LOGGERS = ("tensorflow", "absl", "h5py")
+
+
+def _load_tensorflow():
+    """Imports TensorFlow and Keras without their start-up log lines; returns ``keras``.
+
+    Sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless the variable is set, which hides
+    TensorFlow's native log records once it runs (e.g. ``failed call to
+    cuInit`` when the first device is created). The records written while
+    its shared libraries load (``oneDNN custom operations are on``, ``Could
+    not find cuda drivers``...) come before TensorFlow reads that variable:
+    they are caught by pointing file descriptor 2 to a temporary file during
+    the import; any other line written meanwhile is passed on to stderr.
+    ``KERAS_AE_DEBUG=1`` keeps every line.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" not in sys.modules and not os.environ.get("KERAS_AE_DEBUG"):
+        with _native_stderr_filtered():
+            import tensorflow  # noqa: F401
+    import keras
+
+    return keras
+
+
+@contextlib.contextmanager
+def _native_stderr_filtered():
+    """Captures what native code writes to fd 2 and re-emits all but TensorFlow's log lines."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, AttributeError, ValueError):  # no usable fd 2: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", errors="replace")
+            kept = [line for line in text.splitlines(keepends=True) if not _NATIVE_LOG_LINE.match(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+
+
+@contextlib.contextmanager
+def _quiet_python_logs():
+    """Hides the Python warnings and log records TensorFlow and Keras print, for one command.
+
+    The command's own output is its progress, its result and, on a
+    mistake, one error line: TensorFlow's ``WARNING:tensorflow:...`` records
+    and the Python warnings of TensorFlow, TensorFlow Probability and Keras
+    are not. The previous logger levels and warning filters come back
+    afterwards (``main`` can be called from Python).
+    """
+    loggers = {name: logging.getLogger(name) for name in _QUIET_LOGGERS}
+    levels = {name: logger.level for name, logger in loggers.items()}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"(tensorflow|tensorflow_probability|keras|absl|h5py)(\.|$)")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        for logger in loggers.values():
+            logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for name, logger in loggers.items():
+                logger.setLevel(levels[name])
+
+
+# --------------------------------------------------------------------------
 # keras-ae list
 
 
 def _run_list(args):
-    import keras_ae
-    from keras_ae._registry import summary
+    from keras_ae._registry import catalog
 
-    names = keras_ae.list_models()
-    width = max(len(name) for name in names)
-    for name in names:
-        print(f"{name:<{width}}  {summary(name).replace('``', '')}")  # no reST markup
+    specs = catalog()
+    width = max(len(name) for name in specs)
+    for name in sorted(specs):
+        print(f"{name:<{width}}  {specs[name].summary.replace('``', '')}")  # no reST markup
     return 0
+
+
+def _latent_defaults():
+    """``"2 for beta_vae, conv_vae, vae; 16 for the other models"``, from the registry."""
+    from keras_ae._registry import catalog
+
+    by_size = {}
+    for name, spec in sorted(catalog().items()):
+        by_size.setdefault(spec.default_latent_dim, []).append(name)
+    if not by_size:
+        return "the model's"
+    common = max(by_size, key=lambda size: len(by_size[size]))
+    parts = [f"{size} for {', '.join(names)}" for size, names in sorted(by_size.items()) if size != common]
+    return "; ".join([*parts, f"{common} for the other models" if parts else f"{common}"])
 
 
 # --------------------------------------------------------------------------
@@ -269,58 +377,76 @@ def _run_list(args):
 
 
 def _run_train(args):
-    import keras
-
-    import keras_ae
     from keras_ae import data
+    from keras_ae._registry import catalog
 
-    # 1. Check everything that can be checked before any work.
-    model_name = check_choice("model", args.model, keras_ae.list_models())
+    # 1. Check every argument before any work, without TensorFlow: the
+    #    models, their options and defaults come from the registry's snapshot.
+    specs = catalog()
+    model_name = check_choice("model", args.model, specs)
+    spec = specs[model_name]
     dataset = check_choice("dataset", args.dataset, data.DATASETS)
     defaults = DATASET_DEFAULTS.get(dataset, DATASET_DEFAULTS["mnist"])
     epochs = check_int("epochs", _default(args.epochs, defaults["epochs"]))
     batch_size = check_int("batch_size", _default(args.batch_size, defaults["batch_size"]))
-    latent_dim = check_int(
-        "latent_dim", _default(args.latent_dim, LATENT_DEFAULTS.get(model_name, DEFAULT_LATENT_DIM))
-    )
-    learning_rate = check_float("learning_rate", args.learning_rate, low=0, low_open=True)
     seed = check_int("seed", args.seed, minimum=0)
     limit = None if args.limit is None else check_int("limit", args.limit)
     iwae_k = check_int("iwae_k", args.iwae_k)
     iwae_examples = check_int("iwae_examples", args.iwae_examples)
     options = _parse_options(model_name, args.option)
+    checked = _check_model_options(spec, defaults["image"], {
+        "latent_dim": _default(args.latent_dim, spec.default_latent_dim),
+        "learning_rate": args.learning_rate,
+        **options,
+    })
+    latent_dim, learning_rate = checked["latent_dim"], checked["learning_rate"]
+    options = {key: checked[key] for key in options}
     out = os.path.abspath(args.out or os.path.join("runs", f"{model_name}-{dataset}"))
     backup_dir = None if args.backup_dir is None else os.path.abspath(args.backup_dir)
     if backup_dir is not None and _is_within(backup_dir, out):
         raise invalid("backup_dir", "a directory outside the run directory", args.backup_dir)
+    if args.devices is not None and args.devices.strip().isdigit():
+        check_int("devices", int(args.devices))
+    # Without a cluster this process is the chief: refuse an existing run now.
+    single_process = not os.environ.get("TF_CONFIG", "").strip()
+    if single_process:
+        _check_output_dir(out, args.out, args.overwrite)
 
-    # 2. The strategy comes first: some must exist before TensorFlow starts.
+    # 2. The data (NumPy, no TensorFlow), refused if not finite or, for a
+    #    Bernoulli likelihood, outside [0, 1].
+    (x_train, y_train), (x_test, y_test) = data.load(
+        dataset, flatten=spec.rank_for(checked) == 1, limit=limit, seed=DATA_SEED
+    )
+    likelihood = checked.get("likelihood", spec.options.get("likelihood", (None, None))[1])
+    for name, x in (("x_train", x_train), ("x_test", x_test)):
+        check_array(name, x, finite=True, unit_interval=likelihood == "bernoulli")
+
+    # 3. The strategy comes first in TensorFlow: some must exist before it starts.
+    keras = _load_tensorflow()
+    import keras_ae
+
     distribute, strategy = _strategy(args)
     # Under a multi-worker strategy every worker trains, the chief writes.
     chief = distribute is None or distribute.is_chief(strategy)
-    if chief:
+    if chief and not single_process:
         _check_output_dir(out, args.out, args.overwrite)
 
-    # 3. Data and model: the model builder validates the options.
+    # 4. The model: the builder checks what relates several options.
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    images = model_name in IMAGE_MODELS or (model_name == "denoising" and options.get("base") == "conv")
-    (x_train, y_train), (x_test, y_test) = data.load(
-        dataset, flatten=not images, limit=limit, seed=DATA_SEED
-    )
-    _check_finite(dataset, x_train=x_train, x_test=x_test)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = keras_ae.build(
             model_name, input_shape=x_train.shape[1:], latent_dim=latent_dim,
             learning_rate=learning_rate, **options,
         )
 
-    # 4. Train and write, in a staging directory renamed into place at the end.
+    # 5. Train and write, in a staging directory renamed into place at the end.
     if dataset == "binarized_mnist":
         train_data = data.binarized_dataset(x_train, batch_size=batch_size, seed=seed)
     else:
         train_data = data.as_dataset(x_train, batch_size=batch_size, seed=seed)
-    callbacks = [keras.callbacks.TerminateOnNaN()]
+    guard = _non_finite_guard(keras)
+    callbacks = [guard]
     if backup_dir is not None:
         if distribute is not None:  # backups written by the chief only
             callbacks.append(distribute.backup_and_restore(backup_dir, strategy=strategy))
@@ -333,6 +459,7 @@ def _run_train(args):
     )
     if not chief:
         model.fit(train_data, **fit_options)
+        guard.raise_if_stopped()
         distribute.save_model(model, "model.keras", strategy)  # to a scratch directory
         print("Trained as a worker of a multi-worker cluster; the chief writes the run directory.")
         return 0
@@ -340,11 +467,12 @@ def _run_train(args):
         start = time.perf_counter()
         history = model.fit(train_data, **fit_options)
         train_time = time.perf_counter() - start
+        guard.raise_if_stopped()
         history = {key: [float(v) for v in values] for key, values in history.history.items()}
         if not all(math.isfinite(v) for v in history.get("loss", [math.nan])):
             raise _TrainingError(f"training stopped after {len(history.get('loss', []))} "
-                                 "epochs because the loss is not finite; try a smaller "
-                                 "--learning-rate")
+                                 "epochs because the loss is not finite; nothing was written. "
+                                 "Try a smaller --learning-rate")
         model_path = os.path.join(stage, "model.keras")
         if distribute is not None:
             distribute.save_model(model, model_path, strategy)
@@ -352,9 +480,9 @@ def _run_train(args):
             model.save(model_path)
         # Every number is computed from the saved file, reloaded in safe mode,
         # so that `keras-ae evaluate` reproduces it exactly.
-        reloaded = keras.models.load_model(model_path, safe_mode=True)
-        results, x_hat = _test_metrics(reloaded, x_test, seed=seed, iwae_k=iwae_k,
-                                       iwae_examples=iwae_examples)
+        reloaded = keras_ae.load_model(model_path, compile=False)
+        results, x_hat = _test_metrics(reloaded, x_test, has_prior=spec.has_prior, seed=seed,
+                                       iwae_k=iwae_k, iwae_examples=iwae_examples)
         record = {
             "model": model_name,
             "dataset": dataset,
@@ -377,7 +505,8 @@ def _run_train(args):
         }
         _write_json(os.path.join(stage, "history.json"), history)
         _write_json(os.path.join(stage, "metrics.json"), record)
-        figures = _write_figures(stage, reloaded, history, x_test, y_test, x_hat, seed)
+        figures = _write_figures(stage, reloaded, history, x_test, y_test, x_hat, seed,
+                                 has_prior=spec.has_prior)
 
     print(_summary_line(record, train_time))
     print(f"Wrote {_display(out)}/: {', '.join(_FILES + figures)}")
@@ -388,12 +517,69 @@ def _default(value, default):
     return default if value is None else value
 
 
-def _parse_options(model_name, items):
-    """Turns ``["noise=dropout", "hidden=256,128"]`` into builder keywords."""
-    from keras_ae import get_builder
+def _check_model_options(spec, image_shape, options):
+    """Checks the builder options with the model's declarations; returns them as checked.
 
-    params = inspect.signature(get_builder(model_name)).parameters
-    settable = sorted(key for key in params if key not in RESERVED_OPTIONS)
+    ``input_shape`` stands for the dataset's (an image, or its flat
+    vector, as the model's input rank asks); the builder, run once the data
+    are loaded, then checks what relates several options.
+    """
+    try:
+        rank = spec.rank_for(options)
+    except (KeyError, TypeError):  # the option deciding the rank is invalid: check() says how
+        rank = len(image_shape)
+    shape = tuple(image_shape) if rank == len(image_shape) else (int(np.prod(image_shape)),)
+    checked = spec.check({"input_shape": shape, **options})
+    checked.pop("input_shape")
+    return checked
+
+
+def _non_finite_guard(keras):
+    """Returns a callback that stops training at the first non-finite loss and says where.
+
+    It is a ``keras.callbacks.TerminateOnNaN`` (so the model's ``fit`` adds
+    no other one) that prints nothing: :meth:`raise_if_stopped`, called
+    after ``fit``, raises the error naming the epoch and batch.
+    """
+
+    class NonFiniteGuard(keras.callbacks.TerminateOnNaN):
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+            self.where = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if self.where is None and loss is not None and not math.isfinite(float(loss)):
+                self.where = (self.epoch + 1, batch + 1)
+                self.model.stop_training = True
+
+        def raise_if_stopped(self):
+            if self.where is not None:
+                epoch, batch = self.where
+                raise _TrainingError(
+                    f"the training loss became non-finite (NaN or infinite) at epoch {epoch}, "
+                    f"batch {batch}; training stopped and nothing was written. Try a smaller "
+                    "--learning-rate, or check the data"
+                )
+
+    return NonFiniteGuard()
+
+
+def _parse_options(model_name, items):
+    """Turns ``["noise=dropout", "hidden=256,128"]`` into builder keywords.
+
+    The option names and the type of each value come from the model's
+    declarations in the registry (the type of the declared default); the
+    values are checked by :meth:`keras_ae._registry.ModelSpec.check`.
+    """
+    from keras_ae._registry import catalog
+
+    declared = catalog()[model_name].options
+    settable = sorted(key for key in declared if key not in RESERVED_OPTIONS)
     options = {}
     for item in items:
         key, sep, text = item.partition("=")
@@ -402,13 +588,13 @@ def _parse_options(model_name, items):
             raise invalid("option", "KEY=VALUE, e.g. --option noise=dropout", item)
         if key in RESERVED_OPTIONS:
             raise invalid("option", f"a model option other than '{key}' ({RESERVED_OPTIONS[key]})", item)
-        if key not in params:
+        if key not in declared:
             close = difflib.get_close_matches(key, settable, n=1)
             hint = f"Did you mean '{close[0]}'?" if close else ""
             raise invalid("option", f"one of the options of '{model_name}' {settable}", item, hint)
         if key in options:
             raise invalid("option", f"each option once ('{key}' is given twice)", item)
-        options[key] = _parse_value(key, text.strip(), params[key].default)
+        options[key] = _parse_value(key, text.strip(), declared[key][1])
     return options
 
 
@@ -495,16 +681,6 @@ def _strategy(args):
     return distribute, distribute.get_strategy(args.strategy or "auto", devices)
 
 
-def _check_finite(dataset, **arrays):
-    for name, x in arrays.items():
-        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-        if bad:
-            raise ValueError(
-                f"Invalid value for '{name}': expected finite values (dataset '{dataset}'). "
-                f"Received: {name}=<array of shape {np.shape(x)} with {bad} NaN or infinite values>"
-            )
-
-
 @contextlib.contextmanager
 def _staging(out, overwrite):
     """Yields a temporary sibling of ``out``, renamed to ``out`` on success.
@@ -563,16 +739,13 @@ def _isatty(stream):
 # Metrics and figures (shared by train and evaluate)
 
 
-def _is_vae(model):
-    try:
-        model.get_layer("encoder").get_layer("posterior")
-    except ValueError:
-        return False
-    return True
+def _test_metrics(model, x_test, *, has_prior, seed, iwae_k, iwae_examples):
+    """Returns ``(metrics dict, reconstructions)`` of the test set.
 
-
-def _test_metrics(model, x_test, *, seed, iwae_k, iwae_examples):
-    """Returns ``(metrics dict, reconstructions)`` of the test set."""
+    The ELBO and IWAE bounds are computed for models with a prior (the
+    VAEs); :mod:`keras_ae.metrics` reads the likelihood and decoder scale
+    from the model itself.
+    """
     from keras_ae import metrics
 
     x_hat = model.predict(x_test, batch_size=256, verbose=0)
@@ -580,7 +753,7 @@ def _test_metrics(model, x_test, *, seed, iwae_k, iwae_examples):
         "n_test": len(x_test),
         "reconstruction_error": float(np.mean(metrics.reconstruction_error(x_test, x_hat))),
     }
-    if _is_vae(model):
+    if has_prior:
         n = min(iwae_examples, len(x_test))
         results["elbo"] = float(np.mean(metrics.elbo(model, x_test, seed=seed)))
         results["iwae_nll"] = float(-np.mean(
@@ -591,7 +764,7 @@ def _test_metrics(model, x_test, *, seed, iwae_k, iwae_examples):
     return results, x_hat
 
 
-def _write_figures(stage, model, history, x_test, y_test, x_hat, seed):
+def _write_figures(stage, model, history, x_test, y_test, x_hat, seed, *, has_prior):
     from keras_ae import plots
 
     def save(name, fig):
@@ -603,12 +776,23 @@ def _write_figures(stage, model, history, x_test, y_test, x_hat, seed):
     save("reconstructions.png", plots.plot_reconstructions(x_test, x_hat, n=10))
     codes = model.get_layer("encoder").predict(x_test, batch_size=256, verbose=0)
     save("codes.png", plots.plot_codes(codes, y_test))
-    if _is_vae(model):
+    if has_prior:
         decoder = model.get_layer("decoder")
         latent_dim = codes.shape[-1]
         save("samples.png", plots.plot_samples(decoder, latent_dim, n=25, seed=seed))
         save("manifold.png", plots.plot_manifold(decoder, n=15, codes=codes, seed=seed))
     return tuple(figures)
+
+
+def _model_spec(model, path):
+    """The registry's spec of a loaded model, from the options it was built with."""
+    from keras_ae._registry import get_spec, list_models
+
+    name = (getattr(model, "options", None) or {}).get("model")
+    if name not in list_models():
+        raise invalid("DIR", "a run directory whose model.keras was built by keras_ae "
+                      "(its options name a registered model)", path)
+    return get_spec(name)
 
 
 def _summary_line(record, train_time):
@@ -654,8 +838,6 @@ def _display(path):
 
 
 def _run_evaluate(args):
-    import keras
-
     from keras_ae import data
 
     run = os.path.abspath(args.dir)
@@ -678,9 +860,11 @@ def _run_evaluate(args):
     iwae_k = check_int("iwae_k", _default(args.iwae_k, record.get("iwae_k", 100)))
     iwae_examples = check_int("iwae_examples", _default(args.iwae_examples, record.get("iwae_n", 1000)))
 
-    import keras_ae  # noqa: F401 - registers the custom objects for safe-mode loading
+    _load_tensorflow()
+    import keras_ae
 
-    model = keras.models.load_model(model_path, safe_mode=True)
+    model = keras_ae.load_model(model_path, compile=False)  # safe mode
+    spec = _model_spec(model, args.dir)
     input_shape = tuple(model.inputs[0].shape[1:])
     (_, _), (x_test, _) = data.load(
         dataset, flatten=len(input_shape) == 1, limit=limit, seed=record.get("data_seed", DATA_SEED)
@@ -688,7 +872,8 @@ def _run_evaluate(args):
     if x_test.shape[1:] != input_shape:
         raise invalid("dataset", f"a dataset of the model's input shape {input_shape}",
                       dataset, f"Its examples have the shape {x_test.shape[1:]}")
-    _check_finite(dataset, x_test=x_test)
-    results, _ = _test_metrics(model, x_test, seed=seed, iwae_k=iwae_k, iwae_examples=iwae_examples)
+    check_array("x_test", x_test, finite=True, unit_interval=model.likelihood == "bernoulli")
+    results, _ = _test_metrics(model, x_test, has_prior=spec.has_prior, seed=seed, iwae_k=iwae_k,
+                               iwae_examples=iwae_examples)
     print(json.dumps({"dataset": dataset, "limit": limit, **results}, indent=2))
     return 0

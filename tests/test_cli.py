@@ -15,12 +15,16 @@ import pytest
 
 import keras_ae
 from keras_ae import cli, data
+from keras_ae._registry import catalog
 
 # Small and fast: 200 training and 200 test digits, 2 epochs.
 QUICK = ["--limit", "200", "--epochs", "2", "--iwae-k", "20", "--iwae-examples", "50"]
 COMMON_FILES = {"model.keras", "history.json", "metrics.json", "loss.png",
                 "reconstructions.png", "codes.png"}
 VAE_FILES = COMMON_FILES | {"samples.png", "manifold.png"}
+# What TensorFlow's native log lines contain; no command prints them.
+NATIVE_LOG_WORDS = ("cuda", "onednn", "cuinit", "absl::initializelog", "cpu_feature_guard")
+NATIVE_LOG_PREFIXES = ("I0000", "W0000", "E0000", "F0000")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -85,12 +89,112 @@ def test_list_shows_every_model_with_its_summary(capsys):
     assert any(line.startswith("vae ") and "ariational" in line for line in lines)
 
 
-def test_python_dash_m_entry_point(tmp_path, keras_home):
-    env = {**os.environ, "KERAS_HOME": str(keras_home), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-m", "keras_ae", "list"], capture_output=True,
-                            text=True, env=env, cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert len(result.stdout.strip().splitlines()) == len(keras_ae.list_models())
+def _assert_no_native_log_lines(text):
+    for line in text.splitlines():
+        lowered = line.lower()
+        assert not any(word in lowered for word in NATIVE_LOG_WORDS), line
+        assert not any(line.startswith(prefix) for prefix in NATIVE_LOG_PREFIXES), line
+
+
+def _subprocess(args, tmp_path, keras_home, *, code=None):
+    """Runs ``python -m keras_ae ARGS`` (or ``python -c CODE``) as a user would, without log settings."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_AE_DEBUG")}
+    env["KERAS_HOME"] = str(keras_home)
+    command = [sys.executable, "-c", code] if code is not None else [sys.executable, "-m", "keras_ae", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "args, status, stdout_fragment",
+    [
+        (["list"], 0, "vae "),
+        (["--help"], 0, "COMMAND"),
+        (["train", "--help"], 0, "--option KEY=VALUE"),
+        (["evaluate", "--help"], 0, "DIR"),
+        (["--version"], 0, "keras-ae "),
+        (["train", "vea"], 2, None),
+        (["train", "vae", "--option", "beta=-1"], 2, None),
+        (["train", "vae", "--epochs", "0"], 2, None),
+    ],
+)
+def test_python_dash_m_prints_only_its_own_output(tmp_path, keras_home, args, status, stdout_fragment):
+    result = _subprocess(args, tmp_path, keras_home)
+    assert result.returncode == status, result.stderr
+    _assert_no_native_log_lines(result.stdout + result.stderr)
+    if status == 0:
+        assert result.stderr == ""
+        assert stdout_fragment in result.stdout
+    else:
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("keras-ae: error: "), result.stderr
+    if args == ["list"]:
+        assert len(result.stdout.strip().splitlines()) == len(keras_ae.list_models())
+
+
+# Refusals decided by the arguments alone: each answers without TensorFlow.
+REFUSALS = [
+    ["train", "vea"],
+    ["train", "vae", "--dataset", "digts"],
+    ["train", "vae", "--epochs", "-3"],
+    ["train", "vae", "--epochs", "x"],
+    ["train", "vae", "--batch-size", "0"],
+    ["train", "vae", "--learning-rate", "0"],
+    ["train", "vae", "--option", "hiden=32"],
+    ["train", "vae", "--option", "beta=-1"],
+    ["train", "vae", "--option", "decoder_scale=0"],
+    ["train", "sparse", "--option", "target=5"],
+    ["train", "denoising", "--option", "base=dense", "--option", "filters=-1"],
+    ["train", "denoising", "--option", "base=cnn"],
+    ["train", "vae", "--devices", "0"],
+    ["train", "vae", "--out", "existing"],
+    ["evaluate", "no-such-dir"],
+    *[["train", name, "--latent-dim", "0"] for name in sorted(catalog())],
+]
+
+
+def test_list_help_and_refusals_do_not_import_tensorflow(tmp_path, keras_home):
+    (tmp_path / "existing").mkdir()
+    (tmp_path / "existing" / "metrics.json").write_text("{}")
+    code = f"""
+import contextlib, io, json, sys
+from keras_ae.cli import main
+results = []
+for argv in {[["list"], ["--help"], ["train", "--help"], *REFUSALS]!r}:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    results.append([argv, status, err.getvalue()])
+print(json.dumps({{"results": results, "imported": sorted(
+    m for m in ("tensorflow", "keras", "tensorflow_probability", "sklearn") if m in sys.modules)}}))
+"""
+    result = _subprocess(None, tmp_path, keras_home, code=code)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    report = json.loads(result.stdout)
+    assert report["imported"] == [], report["imported"]
+    for argv, status, err in report["results"]:
+        if argv[-1] == "--help" or argv == ["list"]:
+            assert status == 0 and err == "", (argv, err)
+        else:
+            assert status == 2, (argv, status, err)
+            assert len(err.splitlines()) == 1 and err.startswith("keras-ae: error: "), (argv, err)
+    messages = {" ".join(argv): err for argv, _, err in report["results"]}
+    assert "Received: latent_dim=0" in messages["train vae --latent-dim 0"]
+    assert "'target'" in messages["train sparse --option target=5"]
+    assert "'filters'" in messages["train denoising --option base=dense --option filters=-1"]
+    assert "'decoder_scale'" in messages["train vae --option decoder_scale=0"]
+    assert "already exists" in messages["train vae --out existing"]
+
+
+def test_native_log_lines_are_dropped_and_other_lines_kept(capfd):
+    with cli._native_stderr_filtered():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n")
+        os.write(2, b"I0000 00:00:1795976485.248798   23159 port.cc:153] oneDNN custom operations are on.\n")
+        os.write(2, b"E0000 00:00:1795976485.730423   23159 cuda_platform.cc:52] failed call to cuInit\n")
+        os.write(2, b"2024-01-01 12:00:00.123456: I tensorflow/core/platform/cpu_feature_guard.cc:182] x\n")
+        os.write(2, b"a line of someone else\n")
+    captured = capfd.readouterr()
+    assert captured.err == "a line of someone else\n"
 
 
 def test_help_exits_zero(capsys):
@@ -105,7 +209,8 @@ def test_train_dense_writes_the_run(dense_run):
     for name in ("loss.png", "reconstructions.png", "codes.png"):
         _assert_png(out / name)
     history = json.loads((out / "history.json").read_text())
-    assert set(history) == {"loss", "val_loss"} and len(history["loss"]) == 2
+    assert set(history) == {"loss", "reconstruction", "val_loss", "val_reconstruction"}
+    assert len(history["loss"]) == 2
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"] == "dense" and metrics["dataset"] == "digits"
     assert metrics["options"] == {"hidden": [32]}
@@ -115,8 +220,9 @@ def test_train_dense_writes_the_run(dense_run):
     assert 0 < metrics["reconstruction_error"] < 64
     assert "elbo" not in metrics
     assert "reconstruction error" in stdout
-    model = keras.models.load_model(out / "model.keras", safe_mode=True)
+    model = keras_ae.load_model(out / "model.keras")
     assert model.get_layer("encoder").get_layer("encoder_dense_1").units == 32
+    assert model.options["model"] == "dense" and list(model.options["hidden"]) == [32]
 
 
 def test_train_vae_writes_the_run(vae_run):
@@ -131,8 +237,11 @@ def test_train_vae_writes_the_run(vae_run):
     # IWAE with k = 20 is a tighter bound than the ELBO (on average).
     assert metrics["iwae_nll"] < -metrics["elbo"] + 1.0
     assert "ELBO" in stdout and "IWAE NLL" in stdout
-    model = keras.models.load_model(out / "model.keras", safe_mode=True)
-    assert model.get_layer("encoder").get_layer("posterior") is not None
+    history = json.loads((out / "history.json").read_text())
+    assert {"loss", "reconstruction", "kl", "val_loss", "val_reconstruction", "val_kl"} == set(history)
+    model = keras_ae.load_model(out / "model.keras", compile=False)
+    assert isinstance(model, keras_ae.models.VariationalAutoencoder)
+    assert model.options["model"] == "vae" and model.likelihood == "bernoulli"
 
 
 @pytest.mark.parametrize("fixture", ["dense_run", "vae_run"])
@@ -223,6 +332,48 @@ def test_nan_data_fail_in_one_line(tmp_path, monkeypatch):
     _assert_nothing_left(tmp_path / "runs")
 
 
+@pytest.mark.parametrize("model_name", ["dense", "conv_vae"])
+def test_bernoulli_data_outside_unit_interval_fail_in_one_line(tmp_path, monkeypatch, model_name):
+    real_load = data.load
+
+    def load_0_255(*args, **kwargs):
+        (x_train, y_train), (x_test, y_test) = real_load(*args, **kwargs)
+        return (x_train * 255, y_train), (x_test * 255, y_test)
+
+    monkeypatch.setattr(data, "load", load_0_255)
+    out = tmp_path / "runs" / "bytes"
+    status, _, err = _run(["train", model_name, "--out", str(out), *QUICK])
+    _assert_one_line_error(status, err, "'x_train'", "[0, 1]", "Bernoulli", "[0.0, 255.0]", "x / 255")
+    _assert_nothing_left(tmp_path / "runs")
+
+
+def test_non_finite_loss_stops_training_names_the_epoch_and_writes_nothing(tmp_path, monkeypatch):
+    from keras import ops
+
+    from keras_ae.models import Autoencoder
+
+    original = Autoencoder.loss_terms
+
+    def poisoned(self, x, y, training=False):
+        # NaN from the 6th optimizer step on: 200 examples in batches of 64
+        # are 4 steps per epoch, so step 6 is batch 2 of epoch 2.
+        terms = original(self, x, y, training=training)
+        if not training:
+            return terms
+        nan = ops.where(self.optimizer.iterations >= 5, float("nan"), 0.0)
+        return {name: term + nan for name, term in terms.items()}
+
+    monkeypatch.setattr(Autoencoder, "loss_terms", poisoned)
+    out = tmp_path / "runs" / "nan-loss"
+    status, stdout, err = _run(["train", "dense", "--out", str(out), "--batch-size", "64", *QUICK])
+    assert status == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("keras-ae: error: "), err
+    assert "non-finite" in lines[0] and "epoch 2, batch 2" in lines[0] and "nothing was written" in lines[0]
+    assert "Invalid loss" not in stdout  # Keras' own TerminateOnNaN message is not printed
+    _assert_nothing_left(tmp_path / "runs")
+
+
 def test_keyboard_interrupt_leaves_nothing(tmp_path, monkeypatch):
     def interrupted_fit(*args, **kwargs):
         raise KeyboardInterrupt
@@ -231,6 +382,12 @@ def test_keyboard_interrupt_leaves_nothing(tmp_path, monkeypatch):
     status, _, err = _run(["train", "dense", "--out", str(tmp_path / "runs" / "x"), *QUICK])
     assert status == 130 and "interrupted" in err and "Traceback" not in err
     _assert_nothing_left(tmp_path / "runs")
+
+
+def test_the_command_line_keeps_no_tables_of_models():
+    for name in ("IMAGE_MODELS", "LATENT_DEFAULTS", "DEFAULT_LATENT_DIM", "_is_vae"):
+        assert not hasattr(cli, name), name
+    assert "inspect" not in vars(cli)
 
 
 def test_parse_options_uses_the_builder_defaults():
@@ -244,7 +401,10 @@ def test_parse_options_uses_the_builder_defaults():
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path, keras_home):
     # A fresh process: the CPU can only be split before TensorFlow starts.
-    env = {**os.environ, "KERAS_HOME": str(keras_home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    # TF_CPP_MIN_LOG_LEVEL is left unset: the command itself keeps
+    # TensorFlow's log lines out of its output.
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_AE_DEBUG")}
+    env["KERAS_HOME"] = str(keras_home)
     out, backup = tmp_path / "run", tmp_path / "backup"
     result = subprocess.run(
         [sys.executable, "-m", "keras_ae", "train", "dense", "--strategy", "mirrored",
@@ -253,6 +413,9 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path, keras_home):
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == "", result.stderr[-2000:]
+    _assert_no_native_log_lines(result.stdout)
+    assert result.stdout.splitlines()[-1].startswith("Wrote ")
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["strategy"] == "mirrored" and metrics["strategy_class"] == "MirroredStrategy"
     assert metrics["replicas"] == 2
