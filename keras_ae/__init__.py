@@ -21,18 +21,14 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("callbacks", "data", "distribute", "layers", "losses", "metrics", "models", "plots")
-_FUNCTIONS = {
-    "build": "keras_ae._registry",
-    "get_builder": "keras_ae._registry",
-    "get_spec": "keras_ae._registry",
-    "list_models": "keras_ae._registry",
-    "load_model": "keras_ae._registry",
-    "register_model": "keras_ae._registry",
-    "corrupt": "keras_ae.layers",
-}
+# The registry does not import TensorFlow; its functions load the models on first use.
+from keras_ae._registry import build, get_builder, get_spec, list_models, load_model, register_model  # noqa: E402
 
-__all__ = sorted([*_SUBMODULES, *_FUNCTIONS])
+_SUBMODULES = ("callbacks", "data", "distribute", "layers", "losses", "metrics", "models", "plots")
+_FUNCTIONS = {"corrupt": "keras_ae.layers"}
+_REGISTRY = ("build", "get_builder", "get_spec", "list_models", "load_model", "register_model")
+
+__all__ = sorted([*_SUBMODULES, *_FUNCTIONS, *_REGISTRY])
 
 
 def __getattr__(name):

@@ -47,28 +47,30 @@ def reconstruction_error(x, x_hat):
 class _VAEParts:
     """The pieces of a built or loaded VAE that the likelihood bounds need."""
 
-    def __init__(self, model):
-        try:
-            encoder = model.get_layer("encoder")
-            decoder = model.get_layer("decoder")
-            self.posterior = encoder.get_layer("posterior")
-            loc = encoder.get_layer("encoder_loc").output
-            raw_scale = encoder.get_layer("encoder_scale").output
-        except ValueError as error:
-            raise v.invalid("model", "a VAE built by keras_ae (encoder with a 'posterior' layer)", model.name) from error
-        self.encode = keras.Model(encoder.input, [loc, raw_scale])
-        head = decoder.get_layer("decoder_output")
-        self.decode = keras.Model(decoder.input, head.input)
-        self.likelihood = "bernoulli" if head.activation is keras.activations.sigmoid else "gaussian"
-        self.scale = getattr(getattr(model, "loss", None), "scale", None)
-        if self.likelihood == "gaussian" and self.scale is None:
-            raise v.invalid("model", "a compiled Gaussian VAE (its loss holds decoder_scale)", model.name)
-        self.latent_dim = loc.shape[-1]
+    def __init__(self, model, x):
+        from keras_ae.models import VariationalAutoencoder
+
+        if not isinstance(model, VariationalAutoencoder):
+            raise v.invalid("model", "a VAE built by keras_ae (a keras_ae.models.VariationalAutoencoder)",
+                            getattr(model, "name", model))
+        self.model = model
+        self.posterior = model.posterior
+        self.likelihood = model.likelihood
+        self.scale = model.decoder_scale
+        self.latent_dim = model.latent_dim
+        v.check_array("x", x, finite=True, unit_interval=self.likelihood == "bernoulli")
+        expected = tuple(model.inputs[0].shape[1:])
+        if tuple(np.shape(x)[1:]) != expected:
+            raise v.invalid("x", f"an array of examples of the model's input shape {expected}",
+                            f"array of shape {np.shape(x)}")
+
+    def encode(self, x):
+        return self.model.posterior_params(x, training=False)
 
     def log_px(self, x, z):
         """log p(x | z) for z of shape (k, b, d) and x of shape (b, ...)."""
         k, b = z.shape[0], z.shape[1]
-        params = self.decode(tf.reshape(z, (k * b, self.latent_dim)), training=False)
+        params = self.model.decoder_params(tf.reshape(z, (k * b, self.latent_dim)))
         x = tf.cast(x, params.dtype)
         x_rep = tf.reshape(tf.broadcast_to(x[None], (k, *x.shape)), (k * b, *x.shape[1:]))
         return tf.reshape(log_likelihood(x_rep, params, self.likelihood, self.scale), (k, b))
@@ -96,6 +98,11 @@ def elbo(model, x, *, batch_size=256, seed=0, return_terms=False):
     Returns:
         Array ``(n,)``, or a tuple ``(elbo, expected_log_likelihood, kl)``.
 
+    Raises:
+        ValueError: If ``model`` is not a keras_ae VAE, or ``x`` has
+            non-finite values, values outside [0, 1] for a Bernoulli
+            likelihood, or another shape than the model's input.
+
     Example:
 
     ```python
@@ -106,11 +113,11 @@ def elbo(model, x, *, batch_size=256, seed=0, return_terms=False):
 
     v.check_int("batch_size", batch_size)
     v.check_int("seed", seed, minimum=0)
-    parts = _VAEParts(model)
+    parts = _VAEParts(model, x)
     x = np.asarray(x, dtype="float32")
     rec, kls = [], []
     for i, xb in _batches(x, batch_size):
-        loc, raw = parts.encode(xb, training=False)
+        loc, raw = parts.encode(xb)
         q = parts.posterior.distribution(loc, raw)
         z = q.sample(1, seed=tf.constant([seed, i], dtype=tf.int32))
         rec.append(parts.log_px(xb, z)[0].numpy())
@@ -139,6 +146,11 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0):
     Returns:
         Array of shape ``(n,)``.
 
+    Raises:
+        ValueError: If ``model`` is not a keras_ae VAE, or ``x`` has
+            non-finite values, values outside [0, 1] for a Bernoulli
+            likelihood, or another shape than the model's input.
+
     Example:
 
     ```python
@@ -148,14 +160,14 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0):
     v.check_int("k", k)
     v.check_int("max_elements", max_elements)
     v.check_int("seed", seed, minimum=0)
-    parts = _VAEParts(model)
+    parts = _VAEParts(model, x)
     x = np.asarray(x, dtype="float32")
     features = math.prod(x.shape[1:])
     batch_size = max(1, max_elements // (k * features))
     prior = parts.posterior.prior(parts.latent_dim)
     out = []
     for i, xb in _batches(x, batch_size):
-        loc, raw = parts.encode(xb, training=False)
+        loc, raw = parts.encode(xb)
         q = parts.posterior.distribution(loc, raw)
         z = q.sample(k, seed=tf.constant([seed, i], dtype=tf.int32))
         log_w = parts.log_px(xb, z) + prior.log_prob(z) - q.log_prob(z)

@@ -4,6 +4,7 @@ import pytest
 
 import keras_ae
 from keras_ae import _registry
+from keras_ae._validation import Integer
 
 
 def test_unknown_name_lists_models_and_suggests():
@@ -27,7 +28,7 @@ def test_duplicate_registration_is_an_error():
 def test_register_and_build_a_new_model():
     calls = []
 
-    @keras_ae.register_model
+    @keras_ae.register_model(options={"width": Integer(1)})
     def _test_tiny(*, input_shape, latent_dim, width=3):
         calls.append((input_shape, latent_dim, width))
         return "model"
@@ -36,8 +37,22 @@ def test_register_and_build_a_new_model():
         assert "_test_tiny" in keras_ae.list_models()
         assert keras_ae.build("_test_tiny", input_shape=(4,), latent_dim=2, width=5) == "model"
         assert calls == [((4,), 2, 5)]
+        with pytest.raises(ValueError, match="Invalid value for 'width': expected a positive integer"):
+            keras_ae.build("_test_tiny", input_shape=(4,), latent_dim=2, width=0)
+        assert len(calls) == 1  # refused before the builder ran
     finally:
         del _registry._MODELS["_test_tiny"]
+        del _registry._SPECS["_test_tiny"]
+
+
+def test_an_undeclared_option_cannot_be_registered():
+    with pytest.raises(TypeError, match="Option 'width' of model '_test_bad' has no declared constraint"):
+
+        @keras_ae.register_model
+        def _test_bad(*, input_shape, latent_dim, width=3):
+            raise AssertionError("never called")
+
+    assert "_test_bad" not in keras_ae.list_models()
 
 
 def test_misspelled_option_fails_loudly():

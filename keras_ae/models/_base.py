@@ -57,7 +57,8 @@ class Autoencoder(keras.Model):
       ``model.hyperparameters["beta"].assign(0.5)`` or a
       :mod:`keras_ae.callbacks` schedule);
     - ``TERM_WEIGHTS``: ``{term: hyperparameter}``; other terms weigh 1;
-    - ``OPTIMIZER_GROUPS``: ``{group: (sub-model names,)}``, trained by the
+    - ``OPTIMIZER_GROUPS``: ``{group: (layer names,)}`` (attributes of the
+      model, or layers of its graph), trained by the
       optimizer ``compile`` receives as ``{group}_optimizer``; the weights of
       no group are trained by ``optimizer``;
     - ``TERM_GROUPS``: ``{term: group}``; other terms belong to ``optimizer``.
@@ -101,12 +102,11 @@ class Autoencoder(keras.Model):
         initial = dict(hyperparameters or {})
         missing = sorted(set(self.HYPERPARAMETERS) - set(initial))
         if missing:
-            raise v.invalid("hyperparameters", f"initial values of {list(self.HYPERPARAMETERS)}", initial)
-        self._initial_hyperparameters = {k: float(initial[k]) for k in self.HYPERPARAMETERS}
-        self.hyperparameters = {
-            name: keras.Variable(value, dtype="float32", trainable=False, name=name)
-            for name, value in self._initial_hyperparameters.items()
-        }
+            raise v.invalid(
+                "hyperparameters", f"initial values of {list(self.HYPERPARAMETERS)}", initial,
+                "keras.models.clone_model() rebuilds a Functional subclass without its options; "
+                "copy a keras_ae model with type(model).from_config(model.get_config()) instead",
+            )
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.term_trackers = {term: keras.metrics.Mean(name=term) for term in self.TERMS}
         self.group_optimizers = {}
@@ -116,7 +116,24 @@ class Autoencoder(keras.Model):
         decoder = self.get_layer("decoder")
         self._views = types.SimpleNamespace(
             decoder_params=keras.Model(decoder.input, decoder.get_layer("decoder_output").input),
+            # Not weights: `set_weights(other.get_weights())` must not copy
+            # them; their current values are saved in the config instead.
+            hyperparameters={
+                name: keras.Variable(float(initial[name]), dtype="float32", trainable=False, name=name)
+                for name in self.HYPERPARAMETERS
+            },
         )
+
+    @property
+    def hyperparameters(self):
+        """``{name: variable}``: the weights of the loss terms, e.g. ``{"beta": ...}``.
+
+        Assign a new value (``model.hyperparameters["beta"].assign(0.0)``) or
+        use a :mod:`keras_ae.callbacks` schedule; the next training step uses
+        it. They are not among ``model.weights``; their current values are
+        saved in the model's config.
+        """
+        return self._views.hyperparameters
 
     # ------------------------------------------------------------------
     # What a family implements
@@ -218,7 +235,7 @@ class Autoencoder(keras.Model):
             **super().get_config(),
             "likelihood": self.likelihood,
             "decoder_scale": self.decoder_scale,
-            "hyperparameters": dict(self._initial_hyperparameters),
+            "hyperparameters": {k: float(ops.convert_to_numpy(x)) for k, x in self.hyperparameters.items()},
             "options": dict(self.options),
         }
 
@@ -236,7 +253,10 @@ class Autoencoder(keras.Model):
         for group, names in self.OPTIMIZER_GROUPS.items():
             groups[group] = []
             for name in names:
-                for variable in self.get_layer(name).trainable_variables:
+                layer = getattr(self, name, None)
+                if not isinstance(layer, keras.layers.Layer):
+                    layer = self.get_layer(name)
+                for variable in layer.trainable_variables:
                     owner[id(variable)] = group
         for variable in self.trainable_variables:
             groups[owner.get(id(variable), DEFAULT_GROUP)].append(variable)
@@ -340,6 +360,8 @@ class Autoencoder(keras.Model):
             ValueError: For non-finite data, or Bernoulli targets outside [0, 1].
         """
         self._check_arrays(x, y)
+        if y is None and kwargs.get("sample_weight") is not None and isinstance(x, (np.ndarray, tf.Tensor)):
+            y = x  # Keras drops sample weights given without targets
         if isinstance(validation_data, (tuple, list)) and validation_data:
             self._check_arrays(validation_data[0], validation_data[1] if len(validation_data) > 1 else None,
                                where=" in validation_data")
@@ -354,4 +376,6 @@ class Autoencoder(keras.Model):
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """``keras.Model.evaluate``, with ``y`` optional and data checked first."""
         self._check_arrays(x, y)
+        if y is None and kwargs.get("sample_weight") is not None and isinstance(x, (np.ndarray, tf.Tensor)):
+            y = x  # Keras drops sample weights given without targets
         return super().evaluate(x, y, *args, **kwargs)
