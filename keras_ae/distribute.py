@@ -25,7 +25,6 @@ The module also provides what Keras 3.15 lacks for several machines:
 See ``docs/distributed.md`` for the whole story.
 """
 
-import contextlib
 import json
 import os
 import shutil
@@ -35,6 +34,7 @@ import warnings
 import keras
 import tensorflow as tf
 
+from keras_ae import _compat
 from keras_ae._validation import check_choice, check_int, invalid
 
 __all__ = [
@@ -318,105 +318,10 @@ def tf_config(workers, index, *, task_type="worker"):
 # --------------------------------------------------------------------------
 
 # Keras versions whose internals the shim was written against and tested
-# with (the bug is present and the patched functions have the expected
-# form): [low, high). Outside it, the shim refuses to patch and warns, and
-# tests/test_distribute.py fails until someone checks the new version.
-MULTI_WORKER_SHIM_VERSIONS = ((3, 15), (3, 16))
-
-
-def _keras_version():
-    return tuple(int(p) for p in keras.version().split(".")[:2])
-
-
-def _trainer_module():
-    from keras.src.backend.tensorflow import trainer
-
-    return trainer
-
-
-def _in_multi_worker_mode(strategy):
-    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
-        strategy.extended._in_multi_worker_mode()
-    )
-
-
-def _first_local_value(strategy, value):
-    if isinstance(value, tf.distribute.DistributedValues):
-        return strategy.experimental_local_results(value)[0]
-    return value
-
-
-def _make_patches():
-    """Returns ``{name: (owner, attribute, replacement)}`` for the shim."""
-    trainer = _trainer_module()
-    from keras.src import tree
-
-    original_build = trainer.TensorFlowTrainer._maybe_symbolic_build
-    original_reduce = trainer.reduce_per_replica
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Upstream reduces the first distributed batch with
-        # `strategy.reduce("MEAN", PerReplica, axis=None)` to get one example
-        # batch for a symbolic build. Under a multi-worker strategy that
-        # reduction is an eager collective that cannot take a `PerReplica`
-        # (ValueError). Only shapes and dtypes are needed: take this
-        # worker's first local replica batch instead.
-        strategy = self._distribute_strategy
-        if strategy is None or iterator is None or not _in_multi_worker_mode(strategy):
-            return original_build(self, iterator=iterator, data_batch=data_batch)
-        for _, _, it in iterator:
-            data_batch = tree.map_structure(lambda v: _first_local_value(strategy, v), next(it))
-            break
-        with strategy.scope():
-            self._symbolic_build(data_batch=data_batch)
-
-    def reduce_per_replica(values, strategy, reduction):
-        # Upstream reduces logs with `strategy.reduce("MEAN", v, axis=0)` in
-        # multi-worker mode, which fails on scalar logs (the loss) and, for
-        # other logs, would also average over their first axis. `axis=None`
-        # averages over the replicas only, as upstream does on one machine
-        # (`tf.reduce_mean(local_results, axis=0)`).
-        if reduction in ("auto", "mean") and _in_multi_worker_mode(strategy):
-            return tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
-        return original_reduce(values, strategy, reduction)
-
-    return {
-        "symbolic_build": (trainer.TensorFlowTrainer, "_maybe_symbolic_build", _maybe_symbolic_build),
-        "reduce_logs": (trainer, "reduce_per_replica", reduce_per_replica),
-    }
-
-
-_ORIGINALS = {}
-
-
-def _apply(names):
-    patches = _make_patches() if names else {}
-    for name in names:
-        if name in _ORIGINALS:
-            continue
-        owner, attribute, replacement = patches[name]
-        _ORIGINALS[name] = (owner, attribute, getattr(owner, attribute))
-        setattr(owner, attribute, replacement)
-
-
-def _restore(names):
-    for name in names:
-        if name in _ORIGINALS:
-            owner, attribute, original = _ORIGINALS.pop(name)
-            setattr(owner, attribute, original)
-
-
-@contextlib.contextmanager
-def _shim_parts(*names):
-    """Applies only some parts of the shim (for the test of upstream behaviour)."""
-    previous = set(_ORIGINALS)
-    _restore(list(_ORIGINALS))
-    _apply(names)
-    try:
-        yield
-    finally:
-        _restore(list(_ORIGINALS))
-        _apply(sorted(previous))
+# with: [low, high). Outside it, the shim refuses to patch and warns, and
+# tests/test_compat.py fails until someone checks the new version. The
+# shim's private pieces live in keras_ae/_compat.py.
+MULTI_WORKER_SHIM_VERSIONS = _compat.MULTI_WORKER_SHIM_VERSIONS
 
 
 def enable_multi_worker_fit():
@@ -440,7 +345,9 @@ def enable_multi_worker_fit():
     The shim is idempotent, and only applied for the Keras versions in
     ``MULTI_WORKER_SHIM_VERSIONS`` that it was checked against; for another
     version it warns and does nothing (``tests/test_distribute.py`` then
-    tells whether the upstream bug is still there).
+    tells whether the upstream bug is still there). Its private pieces live
+    in ``keras_ae/_compat.py``, with the rest of the private API keras_ae
+    uses.
 
     Returns:
         ``True`` if the shim is active, ``False`` if this Keras version is
@@ -452,29 +359,28 @@ def enable_multi_worker_fit():
     keras_ae.distribute.enable_multi_worker_fit()  # get_strategy("multi_worker") does it
     ```
     """
-    low, high = MULTI_WORKER_SHIM_VERSIONS
-    if not low <= _keras_version() < high:
+    if not _compat.multi_worker_shim_supported():
         warnings.warn(
             f"keras_ae.distribute: Keras {keras.version()} is outside the versions "
-            f"[{'.'.join(map(str, low))}, {'.'.join(map(str, high))}) that the "
-            "multi-worker fit shim (Keras issue 20585) was checked against; it is not "
-            "applied. Run tests/test_distribute.py to see whether Keras still needs it.",
+            f"{_compat.format_range(MULTI_WORKER_SHIM_VERSIONS)} that the multi-worker fit "
+            "shim (Keras issue 20585) was checked against; it is not applied. Run "
+            "tests/test_compat.py and tests/test_distribute.py to see whether Keras still needs it.",
             RuntimeWarning,
             stacklevel=2,
         )
         return False
-    _apply(["symbolic_build", "reduce_logs"])
+    _compat.apply_multi_worker_patches()
     return True
 
 
 def disable_multi_worker_fit():
     """Removes the shim of :func:`enable_multi_worker_fit`, if applied."""
-    _restore(list(_ORIGINALS))
+    _compat.restore_multi_worker_patches()
 
 
 def multi_worker_fit_enabled():
     """Returns whether the shim of :func:`enable_multi_worker_fit` is active."""
-    return set(_ORIGINALS) == {"symbolic_build", "reduce_logs"}
+    return _compat.multi_worker_patches() == set(_compat.MULTI_WORKER_PATCHES)
 
 
 # --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ per example, the scale of the papers.
 import keras
 from keras import ops
 
+from keras_ae import _compat
 from keras_ae import _validation as v
 
 __all__ = ["LIKELIHOODS", "NegativeLogLikelihood", "log_likelihood", "logits_from_probs"]
@@ -20,12 +21,12 @@ def logits_from_probs(probs):
     """Recovers the logits behind sigmoid probabilities, stably when possible.
 
     Keras' TensorFlow backend keeps the logits on the output of a sigmoid
-    (``_keras_logits``), and in a graph the producing op is a ``Sigmoid`` whose
-    input are the logits: both give exact logits, so saturated outputs cost
-    their true loss. Otherwise the logits are recomputed from the clipped
-    probabilities.
+    (read by :func:`keras_ae._compat.keras_logits`), and in a graph the
+    producing op is a ``Sigmoid`` whose input are the logits: both give exact
+    logits, so saturated outputs cost their true loss. Otherwise the logits
+    are recomputed from the clipped probabilities.
     """
-    logits = getattr(probs, "_keras_logits", None)
+    logits = _compat.keras_logits(probs)
     if logits is not None:
         return logits
     op = getattr(probs, "op", None)

@@ -205,12 +205,12 @@ def _probe_upstream(strategy):
     import keras
     import numpy as np
 
-    from keras_ae import distribute
+    from keras_ae import _compat
 
     probes = {}
     x = np.zeros((16, 4), "float32")
     for label, parts in (("no_shim", ()), ("build_fix_only", ("symbolic_build",))):
-        with distribute._shim_parts(*parts):
+        with _compat.multi_worker_shim_parts(*parts):
             with strategy.scope():
                 model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
                 model.compile("sgd", "mse")

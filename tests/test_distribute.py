@@ -251,10 +251,10 @@ def test_configure_logical_cpus_fails_clearly_after_initialization():
 def test_shim_is_checked_for_the_installed_keras():
     """Fails when Keras is upgraded past the versions the shim was checked with."""
     import keras
-    from keras.src.backend.tensorflow import trainer
 
-    from keras_ae import distribute
+    from keras_ae import _compat, distribute
 
+    trainer = _compat.keras_tf_trainer()
     originals = (trainer.TensorFlowTrainer._maybe_symbolic_build, trainer.reduce_per_replica)
     try:
         assert distribute.enable_multi_worker_fit(), (
