@@ -284,10 +284,14 @@ def _load_tensorflow():
     not find cuda drivers``...) come before TensorFlow reads that variable:
     they are caught by pointing file descriptor 2 to a temporary file during
     the import; any other line written meanwhile is passed on to stderr.
-    ``KERAS_AE_DEBUG=1`` keeps every line.
+    ``KERAS_AE_DEBUG=1`` keeps every line (and TensorFlow's own log level).
     """
+    if os.environ.get("KERAS_AE_DEBUG"):
+        import keras
+
+        return keras
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" not in sys.modules and not os.environ.get("KERAS_AE_DEBUG"):
+    if "tensorflow" not in sys.modules:
         with _native_stderr_filtered():
             import tensorflow  # noqa: F401
     import keras

@@ -347,6 +347,20 @@ def test_bernoulli_data_outside_unit_interval_fail_in_one_line(tmp_path, monkeyp
     _assert_nothing_left(tmp_path / "runs")
 
 
+def test_evaluate_refuses_bernoulli_data_outside_unit_interval(vae_run, monkeypatch):
+    out, _ = vae_run
+    real_load = data.load
+
+    def load_0_255(*args, **kwargs):
+        (x_train, y_train), (x_test, y_test) = real_load(*args, **kwargs)
+        return (x_train * 255, y_train), (x_test * 255, y_test)
+
+    monkeypatch.setattr(data, "load", load_0_255)
+    status, stdout, err = _run(["evaluate", str(out)])
+    _assert_one_line_error(status, err, "'x_test'", "[0, 1]", "x / 255")
+    assert stdout == ""
+
+
 def test_non_finite_loss_stops_training_names_the_epoch_and_writes_nothing(tmp_path, monkeypatch):
     from keras import ops
 
