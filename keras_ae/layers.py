@@ -189,18 +189,26 @@ class GaussianPosterior(SeedStateMixin, keras.layers.Layer):
     ``softplus(raw_scale) + 1e-4`` so it is positive and never collapses to
     zero. In training the layer returns a sample ``z = loc + scale * eps``
     with ``eps ~ N(0, I)`` (the gradient flows through ``loc`` and
-    ``scale``); otherwise it returns ``loc``. The KL term is the model's
-    (:class:`~keras_ae.models.VariationalAutoencoder`), not the layer's.
+    ``scale``); otherwise it returns ``loc``.
+
+    In the keras_ae VAEs the KL term belongs to the model
+    (:class:`~keras_ae.models.VariationalAutoencoder`, whose ``beta`` is a
+    variable). In a model of your own, pass ``beta`` and the layer adds
+    ``beta * KL(q(z|x) || N(0, I))``, averaged over the batch, with
+    ``add_loss``.
 
     Args:
+        beta: ``None`` (no loss added, the default) or the non-negative
+            weight of the KL loss the layer adds.
         seed: Optional integer seed of the layer's ``SeedGenerator``.
         **kwargs: Base layer arguments.
 
     Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
     """
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, beta=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.beta = None if beta is None else v.check_float("beta", beta, low=0)
         self.seed = v.check_int("seed", seed, minimum=0) if seed is not None else None
         self.seed_generator = ReplicaSeedGenerator(seed)
 
@@ -231,6 +239,9 @@ class GaussianPosterior(SeedStateMixin, keras.layers.Layer):
 
     def call(self, inputs, training=False):
         loc, raw_scale = inputs
+        if self.beta:
+            kl = ops.sum(self.kl_per_dimension(loc, raw_scale), axis=-1)
+            self.add_loss(self.beta * ops.mean(kl))
         if training:
             eps = keras.random.normal(ops.shape(loc), seed=self.seed_generator, dtype=loc.dtype)
             return loc + self.scale(raw_scale) * eps
@@ -240,7 +251,7 @@ class GaussianPosterior(SeedStateMixin, keras.layers.Layer):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
+        return {**super().get_config(), "beta": self.beta, "seed": self.seed}
 
 
 def kl_sparsity(codes, target, sample_weight=None):

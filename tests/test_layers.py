@@ -133,3 +133,17 @@ def test_replica_seed_generator_matches_keras_outside_a_strategy():
     np.testing.assert_array_equal(ours.state.value, plain.state.value)
     assert isinstance(GaussianPosterior(seed=1).seed_generator, ReplicaSeedGenerator)
     assert isinstance(Corruption(seed=1).seed_generator, ReplicaSeedGenerator)
+
+
+def test_posterior_adds_its_kl_only_when_given_a_beta():
+    loc = np.array([[1.0, -2.0]] * 4, "float32")
+    raw = np.array([[0.0, 1.0]] * 4, "float32")
+    kl = float(np.sum(GaussianPosterior.kl_per_dimension(loc[:1], raw[:1])))
+    weighted = GaussianPosterior(beta=2.0, seed=0)
+    weighted([loc, raw], training=True)
+    np.testing.assert_allclose(float(weighted.losses[-1]), 2.0 * kl, rtol=1e-5)
+    plain = GaussianPosterior(seed=0)
+    plain([loc, raw], training=True)
+    assert plain.losses == []
+    with pytest.raises(ValueError, match="Invalid value for 'beta'"):
+        GaussianPosterior(beta=-1.0)
