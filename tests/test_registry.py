@@ -70,3 +70,26 @@ def test_missing_required_option():
 def test_every_model_has_a_one_line_summary():
     for name in keras_ae.list_models():
         assert _registry.summary(name).endswith(".")
+
+
+def test_import_is_lazy_and_plots_is_reachable():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, keras_ae\n"
+        "assert 'tensorflow' not in sys.modules, 'import keras_ae loaded TensorFlow'\n"
+        "names = keras_ae._registry.catalog()\n"
+        "assert 'tensorflow' not in sys.modules\n"
+        "assert callable(keras_ae.plots.plot_history)\n"
+        "assert callable(keras_ae.callbacks.KLWarmup)\n"
+        "print(sorted(names))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(keras_ae.list_models())
+
+
+def test_unknown_attribute_of_the_package_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="has no attribute 'bild'"):
+        keras_ae.bild  # noqa: B018
