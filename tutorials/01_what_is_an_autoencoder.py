@@ -124,7 +124,7 @@ x_hat = model.predict(x_test, verbose=0)
 
 p = np.clip(x_hat.astype("float64"), 1e-7, 1 - 1e-7)
 delta_by_hand = -np.sum(x_test * np.log(p) + (1 - x_test) * np.log(1 - p), axis=1).mean()
-delta_keras = model.evaluate(x_test, x_test, verbose=0)
+delta_keras = model.evaluate(x_test, verbose=0, return_dict=True)["loss"]
 print(f"loss from Keras: {delta_keras:.3f}   the formula by hand: {delta_by_hand:.3f}")
 
 # %%
