@@ -42,14 +42,14 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
-import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 import keras_ae  # noqa: E402
 from keras_ae import data  # noqa: E402
+
 from _common import machine_line, markdown_table, write_results  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "throughput.md"

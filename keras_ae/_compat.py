@@ -105,6 +105,13 @@ def keras_tf_trainer():
     return trainer
 
 
+def keras_config_module():
+    """``keras.src.backend.config`` (private): tests point its ``_KERAS_DIR`` at a fixture cache."""
+    from keras.src.backend import config
+
+    return config
+
+
 def in_multi_worker_mode(strategy):
     """Whether ``strategy`` is a ``MultiWorkerMirroredStrategy`` spanning several workers.
 

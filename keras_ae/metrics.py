@@ -6,7 +6,6 @@ table reports their mean and can also show their spread.
 
 import math
 
-import keras
 import numpy as np
 import tensorflow as tf
 

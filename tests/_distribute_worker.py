@@ -227,7 +227,6 @@ def scenario_worker(args):
 
     # The strategy first: it starts this worker's server.
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    import keras
     import numpy as np
 
     from keras_ae import distribute

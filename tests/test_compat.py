@@ -158,3 +158,12 @@ def test_patched_functions_keep_keras_behaviour_outside_multi_worker():
     finally:
         _compat.restore_multi_worker_patches()
     assert float(got["loss"]) == float(expected["loss"]) == 1.5
+
+
+def test_keras_config_module_holds_the_cache_directory():
+    from keras_ae._compat import keras_config_module
+
+    config = keras_config_module()
+    assert isinstance(config._KERAS_DIR, str), (
+        "keras.src.backend.config._KERAS_DIR changed; the data tests point it at a fixture cache"
+    )

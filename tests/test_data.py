@@ -575,8 +575,11 @@ def test_mnist_full(mnist_full):
 @needs_mnist
 def test_mnist_matches_the_keras_loader(keras_home, monkeypatch, mnist_full):
     """Cross-check the file reading against keras.datasets on the same file."""
-    from keras.src.backend import config
     import keras
+
+    from keras_ae._compat import keras_config_module
+
+    config = keras_config_module()
 
     monkeypatch.setattr(config, "_KERAS_DIR", str(keras_home))
     (kx, ky), (kxt, kyt) = keras.datasets.mnist.load_data()
@@ -592,8 +595,11 @@ def test_mnist_matches_the_keras_loader(keras_home, monkeypatch, mnist_full):
 
 
 def test_fashion_mnist_reads_the_official_format_as_keras_does(fixture_home, fixture_fashion, monkeypatch):
-    from keras.src.backend import config
     import keras
+
+    from keras_ae._compat import keras_config_module
+
+    config = keras_config_module()
 
     (x, y), (xt, yt) = data.load("fashion_mnist")
     assert x.shape == (FIXTURE_TRAIN, 28, 28, 1) and xt.shape == (FIXTURE_TEST, 28, 28, 1)
@@ -686,8 +692,11 @@ def test_fashion_file_that_is_not_gzip_is_reported(fixture_files, tmp_path, monk
 
 @needs_fashion
 def test_fashion_mnist_full_and_matches_keras(keras_home, monkeypatch):
-    from keras.src.backend import config
     import keras
+
+    from keras_ae._compat import keras_config_module
+
+    config = keras_config_module()
 
     (x, y), (xt, yt) = data.load("fashion_mnist")
     assert x.shape == (60000, 28, 28, 1) and xt.shape == (10000, 28, 28, 1)

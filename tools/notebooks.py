@@ -217,7 +217,7 @@ def check_pair(script):
         for out in cell.get("outputs", []):
             if out.output_type == "stream" and out.name == "stderr":
                 problems.append(f"{_rel(nbpath)}: cell {i} stores a stderr output")
-            elif out.output_type == "stream" and any(_is_noise(l) for l in out.text.splitlines()):
+            elif out.output_type == "stream" and any(_is_noise(line) for line in out.text.splitlines()):
                 problems.append(f"{_rel(nbpath)}: cell {i} stores TensorFlow log lines")
             elif out.output_type == "error":
                 problems.append(f"{_rel(nbpath)}: cell {i} stores an error")

@@ -12,6 +12,7 @@ from keras import layers
 from keras_ae import _validation as v
 from keras_ae.models._base import Autoencoder
 
+
 def check_image_shape(input_shape, filters):
     """Checks that image sides are divisible by the stride of ``filters``."""
     factor = 2 ** len(filters)
