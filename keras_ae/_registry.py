@@ -178,7 +178,7 @@ def register_model(builder=None, *, name=None, options=None, input_rank=1, defau
                 full = {k: d for k, (_, d) in spec.options.items() if d != spec.REQUIRED}
                 full.update(options)
                 full.pop("compile", None)
-                model.options = {"model": key, **_jsonable(full)}
+                model.options = {"model": key, **jsonable(full)}
             return model
 
         _MODELS[key] = checked
@@ -188,11 +188,12 @@ def register_model(builder=None, *, name=None, options=None, input_rank=1, defau
     return decorator(builder) if builder is not None else decorator
 
 
-def _jsonable(value):
+def jsonable(value):
+    """``value`` with tuples turned into lists, as JSON and a model's config store it."""
     if isinstance(value, dict):
-        return {k: _jsonable(x) for k, x in value.items()}
+        return {k: jsonable(x) for k, x in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(x) for x in value]
+        return [jsonable(x) for x in value]
     return value
 
 

@@ -75,6 +75,7 @@ import warnings
 
 import numpy as np
 
+from keras_ae._registry import jsonable
 from keras_ae._validation import check_array, check_choice, check_int, invalid
 
 __all__ = ["main"]
@@ -492,7 +493,7 @@ def _run_train(args):
             "dataset": dataset,
             "limit": limit,
             **results,
-            "options": _jsonable(options),
+            "options": jsonable(options),
             "input_shape": list(x_train.shape[1:]),
             "latent_dim": latent_dim,
             "epochs": epochs,
@@ -807,14 +808,6 @@ def _summary_line(record, train_time):
                      f"(k={record['iwae_k']}, {record['iwae_n']} examples)")
     return (f"Trained {record['model']} on {record['dataset']} ({record['n_train']} examples, "
             f"{record['epochs']} epochs) in {train_time:.1f} s: " + ", ".join(parts) + ".")
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _write_json(path, value):

@@ -4,37 +4,18 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from _tiny import SHAPE, tiny, weights
 
 import keras_ae
 from keras_ae import _registry
 from keras_ae.models import Autoencoder
 
-SHAPE = (8, 8, 1)
-SMALL = {
-    "dense": {"hidden": (16,)},
-    "denoising": {"hidden": (16,), "filters": (4,)},
-    "sparse": {"hidden": ()},
-    "contractive": {"hidden": ()},
-    "vae": {"hidden": (16,)},
-    "beta_vae": {"hidden": (16,)},
-    "conv": {"filters": (4, 8)},
-    "conv_vae": {"filters": (4, 8), "hidden": (8,)},
-}
 MODELS = keras_ae.list_models()
-
-
-def tiny(name, seed=0, **options):
-    keras.utils.set_random_seed(seed)
-    return keras_ae.build(name, input_shape=SHAPE, latent_dim=2, **{**SMALL.get(name, {}), **options})
 
 
 @pytest.fixture(scope="module")
 def x():
     return np.random.default_rng(0).uniform(size=(32, *SHAPE)).astype("float32")
-
-
-def weights(model):
-    return [w.numpy().copy() for w in model.weights]
 
 
 # ---------------------------------------------------------------------------

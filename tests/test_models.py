@@ -3,36 +3,14 @@
 import keras
 import numpy as np
 import pytest
+from _tiny import SHAPE, tiny, weights
 
 import keras_ae
-
-SHAPE = (8, 8, 1)
-# Small widths keep the suite fast; a newly registered model is tested with
-# its defaults until it gets an entry here.
-SMALL = {
-    "dense": {"hidden": (16,)},
-    "denoising": {"hidden": (16,), "filters": (4,)},
-    "sparse": {"hidden": ()},
-    "contractive": {"hidden": ()},
-    "vae": {"hidden": (16,)},
-    "beta_vae": {"hidden": (16,)},
-    "conv": {"filters": (4, 8)},
-    "conv_vae": {"filters": (4, 8), "hidden": (8,)},
-}
-
-
-def tiny(name, seed=0, **options):
-    keras.utils.set_random_seed(seed)
-    return keras_ae.build(name, input_shape=SHAPE, latent_dim=2, **{**SMALL.get(name, {}), **options})
 
 
 @pytest.fixture(scope="module")
 def data():
     return np.random.default_rng(0).uniform(size=(32, *SHAPE)).astype("float32")
-
-
-def weights(model):
-    return [w.numpy().copy() for w in model.weights]
 
 
 def test_registry_lists_the_six_families():
