@@ -92,7 +92,8 @@ class KLWarmup(HyperparameterSchedule):
 
     Args:
         epochs: Positive number of epochs of the ramp.
-        target: The final ``beta`` (default 1: the ELBO).
+        target: The final ``beta``; ``None`` (default) is the value the
+            model was built with (1 for ``vae``, 4 for ``beta_vae``).
         name: The hyperparameter to ramp.
 
     Reference: Bowman et al., "Generating Sentences from a Continuous
@@ -105,10 +106,15 @@ class KLWarmup(HyperparameterSchedule):
     ```
     """
 
-    def __init__(self, epochs, target=1.0, name="beta"):
+    def __init__(self, epochs, target=None, name="beta"):
         self.epochs = v.check_float("epochs", epochs, low=0, low_open=True)
-        self.target = v.check_float("target", target, low=0)
+        self.target = None if target is None else v.check_float("target", target, low=0)
         super().__init__(name, lambda t: self.target * min(1.0, t / self.epochs))
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.target is None:  # the value the model was built with (4 for beta_vae)
+            self.target = float(self.model.options.get(self.name, 1.0))
 
 
 class CyclicalBeta(HyperparameterSchedule):
@@ -121,7 +127,8 @@ class CyclicalBeta(HyperparameterSchedule):
     Args:
         cycle_epochs: Positive length of a cycle, in epochs.
         ratio: Fraction of the cycle spent rising, in (0, 1].
-        target: The maximum ``beta``.
+        target: The maximum ``beta``; ``None`` (default) is the value the
+            model was built with.
         name: The hyperparameter to anneal.
 
     Reference: Fu et al., "Cyclical Annealing Schedule: A Simple Approach to
@@ -134,11 +141,16 @@ class CyclicalBeta(HyperparameterSchedule):
     ```
     """
 
-    def __init__(self, cycle_epochs, ratio=0.5, target=1.0, name="beta"):
+    def __init__(self, cycle_epochs, ratio=0.5, target=None, name="beta"):
         self.cycle_epochs = v.check_float("cycle_epochs", cycle_epochs, low=0, low_open=True)
         self.ratio = v.check_float("ratio", ratio, low=0, high=1, low_open=True)
-        self.target = v.check_float("target", target, low=0)
+        self.target = None if target is None else v.check_float("target", target, low=0)
         super().__init__(name, self._value)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.target is None:
+            self.target = float(self.model.options.get(self.name, 1.0))
 
     def _value(self, t):
         phase = math.fmod(t, self.cycle_epochs) / self.cycle_epochs

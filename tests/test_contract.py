@@ -190,6 +190,9 @@ def test_kl_warmup_and_cyclical_beta_schedules(x):
     model.fit(x, epochs=4, batch_size=16, callbacks=[KLWarmup(epochs=2, target=0.8), record], verbose=0)
     # beta at the last step of epochs 0..3: (e + 1/2) / 2 * 0.8, capped at 0.8.
     np.testing.assert_allclose(seen, [0.2, 0.6, 0.8, 0.8], rtol=1e-6)
+    beta_vae = tiny("beta_vae")
+    beta_vae.fit(x, epochs=2, batch_size=32, callbacks=[KLWarmup(epochs=1)], verbose=0)
+    assert float(beta_vae.hyperparameters["beta"]) == 4.0  # its own beta, not 1
     cyclical = CyclicalBeta(cycle_epochs=2, ratio=0.5, target=1.0)
     np.testing.assert_allclose([cyclical.schedule(t) for t in (0, 0.5, 1.0, 1.5, 2.0, 2.25)],
                                [0, 0.5, 1, 1, 0, 0.25])
@@ -221,6 +224,9 @@ def test_every_model_trains_under_mixed_precision(name, policy, x, tmp_path):
     assert np.isfinite(history.history["loss"]).all()
     loaded = keras_ae.load_model(tmp_path / "m.keras")  # under float32
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 4
+    for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
     loaded.fit(x, epochs=1, batch_size=16, verbose=0)
     if isinstance(model, keras_ae.models.VariationalAutoencoder):
         assert np.isfinite(keras_ae.metrics.elbo(loaded, x)).all()
@@ -259,7 +265,7 @@ def test_bernoulli_models_refuse_unscaled_images(name, x):
 def test_bernoulli_range_is_checked_in_the_graph_for_datasets(x):
     model = tiny("dense")
     dataset = tf.data.Dataset.from_tensor_slices((x * 255, x * 255)).batch(16)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="expected targets in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match="Invalid value for 'y': expected targets in \\[0, 1\\]"):
         model.fit(dataset, epochs=1, verbose=0)
 
 
@@ -282,7 +288,47 @@ def test_metrics_refuse_unscaled_data(x):
             metric(model, x * 255)
 
 
-def test_training_stops_at_the_first_non_finite_loss(x):
+def test_bad_weights_are_refused_before_training(x):
+    model = tiny("vae")
+    before = weights(model)
+    with pytest.raises(ValueError, match="Invalid value for 'sample_weight': expected finite values"):
+        model.fit(x, sample_weight=np.r_[np.nan, np.ones(31)], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="Invalid value for 'sample_weight': expected non-negative weights"):
+        model.fit(x, sample_weight=-np.ones(32), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="Invalid value for 'class_weight'"):
+        model.fit(x, np.arange(32) % 2, class_weight={0: 1.0, 1: float("nan")}, epochs=1, verbose=0)
+    for a, b in zip(before, weights(model)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+@pytest.mark.parametrize("bad_part", ["x", "y"])
+def test_a_bad_batch_of_a_dataset_changes_no_weight(likelihood, bad_part, x):
+    bad = x.copy()
+    bad[20, 0, 0, 0] = np.nan  # in the second batch of 16
+    data = (bad, x) if bad_part == "x" else (x, bad)
+    model = tiny("vae", likelihood=likelihood, seed=4)
+    with pytest.raises(ValueError, match=f"Invalid value for '{bad_part}': expected finite values"):
+        model.fit(tf.data.Dataset.from_tensor_slices(data).batch(16), epochs=1, verbose=0)
+    # Only the first, good, batch trained the model.
+    good = tiny("vae", likelihood=likelihood, seed=4)
+    good.fit(tf.data.Dataset.from_tensor_slices((x[:16], x[:16])).batch(16), epochs=1, verbose=0)
+    for a, b in zip(weights(good), weights(model)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_training_stops_at_the_first_non_finite_loss_and_keeps_the_weights(x):
+    model = tiny("dense")
+    model.fit(x, epochs=1, batch_size=16, verbose=0)
+    trained = weights(model)
+    model.optimizer.learning_rate.assign(1e30)
+    with pytest.raises(FloatingPointError, match="became non-finite .* at epoch 1, batch"):
+        model.fit(x, epochs=3, batch_size=16, verbose=0)
+    for a, b in zip(trained, weights(model)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_terminate_on_nan_given_by_the_user_decides(x):
     model = tiny("dense")
 
     class Poison(keras.callbacks.Callback):
@@ -291,7 +337,8 @@ def test_training_stops_at_the_first_non_finite_loss(x):
                 kernel = self.model.get_layer("decoder").get_layer("decoder_logits").kernel
                 kernel.assign(np.full(kernel.shape, np.nan, "float32"))
 
-    history = model.fit(x, epochs=5, batch_size=16, callbacks=[Poison()], verbose=0)
+    history = model.fit(x, epochs=5, batch_size=16, callbacks=[Poison(), keras.callbacks.TerminateOnNaN()],
+                        verbose=0)
     assert len(history.history["loss"]) == 2 and np.isnan(history.history["loss"][1])
 
 

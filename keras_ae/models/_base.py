@@ -38,6 +38,67 @@ from keras_ae.losses import log_likelihood
 DEFAULT_GROUP = "optimizer"
 
 
+def _check_weights(sample_weight, class_weight):
+    if sample_weight is not None and isinstance(sample_weight, (np.ndarray, tf.Tensor, list)):
+        v.check_array("sample_weight", np.asarray(sample_weight, dtype="float64"), finite=True)
+        if np.min(sample_weight) < 0:
+            raise v.invalid("sample_weight", "non-negative weights",
+                            f"<array with minimum {float(np.min(sample_weight))}>")
+    if class_weight is not None:
+        bad = {k: w for k, w in dict(class_weight).items()
+               if not (isinstance(w, (int, float, np.number)) and np.isfinite(w) and w >= 0)}
+        if bad:
+            raise v.invalid("class_weight", "finite non-negative weights", class_weight)
+
+
+class _GraphErrors:
+    """Turns the in-graph data checks' ``InvalidArgumentError`` into the project's ``ValueError``."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, tf.errors.InvalidArgumentError):
+            text = error.message.replace("\\'", "'")
+            start = text.find("Invalid value for '")
+            if start >= 0:
+                parts = text[start:].split("\n")[0].rstrip().removesuffix("]").split("] [")  # Assert's lists
+                raise ValueError(" ".join(" ".join(parts).split()) + ".") from None
+        return False
+
+
+_graph_errors_as_value_errors = _GraphErrors
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops at the first non-finite loss, restores the epoch's starting weights, and raises.
+
+    Raises:
+        FloatingPointError: Naming the epoch and the batch.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._saved = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._saved = self.model.get_weights()
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            self.model.stop_training = True
+            if self._saved is not None:
+                self.model.set_weights(self._saved)
+            raise FloatingPointError(
+                f"The training loss became non-finite ({float(loss)}) at epoch {self._epoch + 1}, batch "
+                f"{batch + 1}; training stopped and the weights of the start of epoch {self._epoch + 1} "
+                "were restored. Try a smaller learning rate, or check the data."
+            )
+
+
 def _float32(x):
     return ops.cast(x, "float32")
 
@@ -202,16 +263,31 @@ class Autoencoder(keras.Model):
         if missing:
             raise v.invalid(f"{missing[0]}_optimizer", "an optimizer (this model has the optimizer "
                             f"groups {sorted(self.OPTIMIZER_GROUPS)})", None)
+        if self._float16_layers():
+            # Decided by the layers, not the global policy, so a model saved
+            # under mixed_float16 and loaded under float32 keeps its loss scale
+            # (and its optimizer state loads).
+            optimizer = keras.optimizers.get(optimizer)
+            if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         super().compile(optimizer=optimizer, metrics=metrics, jit_compile=jit_compile, **kwargs)
         self._compiled_metrics = bool(metrics)
         self._group_configs = {g: keras.optimizers.serialize(keras.optimizers.get(o)) for g, o in groups.items()}
         self.group_optimizers = {}
         for group, opt in groups.items():
             opt = keras.optimizers.get(opt)
-            if self.dtype_policy.name == "mixed_float16" and not isinstance(opt, keras.optimizers.LossScaleOptimizer):
+            if self._float16_layers() and not isinstance(opt, keras.optimizers.LossScaleOptimizer):
                 opt = keras.optimizers.LossScaleOptimizer(opt)
             self.group_optimizers[group] = opt
             setattr(self, f"{group}_optimizer", opt)
+
+    def _float16_layers(self):
+        stack, found = list(self.layers), False
+        while stack and not found:
+            layer = stack.pop()
+            found = getattr(layer.dtype_policy, "name", None) == "mixed_float16"
+            stack.extend(getattr(layer, "layers", []))
+        return found
 
     def get_compile_config(self):
         config = super().get_compile_config()
@@ -266,22 +342,39 @@ class Autoencoder(keras.Model):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if y is None or len(y.shape) == 1:  # no target, or one label per example
             y = x
-        self._check_batch(x, y)
+        checks = self._check_batch(x, y, sample_weight)
+        # Nothing is computed (and no weight updated) before the checks pass.
+        with tf.control_dependencies(checks):
+            x, y = tf.identity(x), tf.identity(y)
+            if sample_weight is not None:
+                sample_weight = tf.identity(sample_weight)
         return x, y, sample_weight
 
-    def _check_batch(self, x, y):
-        """In-graph guard for data that never went through :meth:`fit`'s array check."""
+    def _check_batch(self, x, y, sample_weight):
+        """In-graph guards for data that never went through :meth:`fit`'s array check."""
+        checks = [
+            tf.debugging.Assert(ops.all(ops.isfinite(_float32(x))), [
+                "Invalid value for 'x': expected finite values. Received a batch with NaN or infinite values"
+            ]),
+            tf.debugging.Assert(ops.all(ops.isfinite(_float32(y))), [
+                "Invalid value for 'y': expected finite values. Received a batch with NaN or infinite values"
+            ]),
+        ]
         if self.likelihood == "bernoulli":
             y = _float32(y)
             ok = ops.logical_and(ops.min(y) >= 0.0, ops.max(y) <= 1.0)
-            tf.debugging.Assert(ok, [
+            checks.append(tf.debugging.Assert(ok, [
                 "Invalid value for 'y': expected targets in [0, 1] for a Bernoulli likelihood "
                 "(rescale, e.g. x / 255, or build the model with likelihood='gaussian'). Received "
                 "a batch with values in", ops.min(y), ops.max(y),
-            ])
-        tf.debugging.Assert(ops.all(ops.isfinite(_float32(x))), [
-            "Invalid value for 'x': expected finite values. Received a batch with NaN or infinite values."
-        ])
+            ]))
+        if sample_weight is not None:
+            w = _float32(sample_weight)
+            checks.append(tf.debugging.Assert(ops.all(ops.logical_and(ops.isfinite(w), w >= 0.0)), [
+                "Invalid value for 'sample_weight': expected finite non-negative weights. Received a batch "
+                "with a negative, NaN or infinite weight"
+            ]))
+        return checks
 
     def _objectives(self, terms, sample_weight):
         """Returns ``({group: weighted mean loss}, {term: weighted mean})`` in float32."""
@@ -351,15 +444,20 @@ class Autoencoder(keras.Model):
         """``keras.Model.fit``, with ``y`` optional and data checked first.
 
         Besides Keras' behaviour: without ``y`` the target is ``x``; arrays
-        with NaN or infinite values, or Bernoulli targets outside [0, 1], are
-        refused before training starts; and training stops at the first
-        non-finite loss (``keras.callbacks.TerminateOnNaN`` is added unless
-        given).
+        with NaN or infinite values, Bernoulli targets outside [0, 1], and
+        negative or non-finite sample or class weights are refused before
+        training starts (batches of a ``tf.data.Dataset`` are checked in the
+        graph, before any weight is updated); and at the first non-finite
+        loss training stops, the weights of the start of that epoch are put
+        back, and ``FloatingPointError`` is raised (unless the callbacks
+        include a ``keras.callbacks.TerminateOnNaN``, which then decides).
 
         Raises:
-            ValueError: For non-finite data, or Bernoulli targets outside [0, 1].
+            ValueError: For bad data or weights.
+            FloatingPointError: When the loss becomes non-finite.
         """
         self._check_arrays(x, y)
+        _check_weights(kwargs.get("sample_weight"), kwargs.get("class_weight"))
         if y is None and kwargs.get("sample_weight") is not None and isinstance(x, (np.ndarray, tf.Tensor)):
             y = x  # Keras drops sample weights given without targets
         if isinstance(validation_data, (tuple, list)) and validation_data:
@@ -370,12 +468,15 @@ class Autoencoder(keras.Model):
             validation_data = (validation_data, validation_data)
         callbacks = list(callbacks or [])
         if not any(isinstance(c, keras.callbacks.TerminateOnNaN) for c in callbacks):
-            callbacks.append(keras.callbacks.TerminateOnNaN())
-        return super().fit(x, y, *args, validation_data=validation_data, callbacks=callbacks, **kwargs)
+            callbacks.append(StopOnNonFiniteLoss())
+        with _graph_errors_as_value_errors():
+            return super().fit(x, y, *args, validation_data=validation_data, callbacks=callbacks, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """``keras.Model.evaluate``, with ``y`` optional and data checked first."""
         self._check_arrays(x, y)
+        _check_weights(kwargs.get("sample_weight"), None)
         if y is None and kwargs.get("sample_weight") is not None and isinstance(x, (np.ndarray, tf.Tensor)):
             y = x  # Keras drops sample weights given without targets
-        return super().evaluate(x, y, *args, **kwargs)
+        with _graph_errors_as_value_errors():
+            return super().evaluate(x, y, *args, **kwargs)
