@@ -51,7 +51,7 @@ def _check_weights(sample_weight, class_weight):
             raise v.invalid("class_weight", "finite non-negative weights", class_weight)
 
 
-class _GraphErrors:
+class _graph_errors_as_value_errors:  # noqa: N801 - used as a context manager
     """Turns the in-graph data checks' ``InvalidArgumentError`` into the project's ``ValueError``."""
 
     def __enter__(self):
@@ -67,7 +67,6 @@ class _GraphErrors:
         return False
 
 
-_graph_errors_as_value_errors = _GraphErrors
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):

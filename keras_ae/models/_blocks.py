@@ -110,11 +110,11 @@ def compile_model(model, learning_rate, jit_compile=False):
     return model
 
 
-def dense_encoder(input_shape, latent_dim, hidden, activation, code_activation=None, activity_regularizer=None):
+def dense_encoder(input_shape, latent_dim, hidden, activation, code_activation=None):
     """Dense encoder ending in the code layer ``encoder_code``."""
     inputs, x = dense_encoder_body(input_shape, hidden, activation)
     codes = layers.Dense(
-        latent_dim, activation=code_activation, activity_regularizer=activity_regularizer,
+        latent_dim, activation=code_activation,
         name="encoder_code",
     )(x)
     return keras.Model(inputs, codes, name="encoder")
