@@ -1,4 +1,4 @@
-"""Evaluation metrics: reconstruction error, ELBO and IWAE log-likelihood.
+"""Evaluation metrics: reconstruction error, ELBO, IWAE log-likelihood and reconstruction probability.
 
 All functions return one value per example (NumPy ``float64`` arrays), so a
 table reports their mean and can also show their spread.
@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras_ae import _validation as v
 from keras_ae.losses import log_likelihood
 
-__all__ = ["elbo", "iwae_log_likelihood", "reconstruction_error"]
+__all__ = ["elbo", "iwae_log_likelihood", "reconstruction_error", "reconstruction_probability"]
 
 
 def reconstruction_error(x, x_hat):
@@ -171,4 +171,56 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0):
         z = q.sample(k, seed=tf.constant([seed, i], dtype=tf.int32))
         log_w = parts.log_px(xb, z) + prior.log_prob(z) - q.log_prob(z)
         out.append((tf.reduce_logsumexp(log_w, axis=0) - math.log(k)).numpy())
+    return np.concatenate(out).astype("float64")
+
+
+def reconstruction_probability(model, x, *, samples=16, batch_size=256, seed=0):
+    """Log reconstruction probability per example, in nats (An & Cho, 2015).
+
+    ``log (1/L) sum_l p(x | z_l)`` with ``z_l ~ q(z|x)``, ``L = samples``:
+    how probable the decoder finds ``x`` when it is given codes drawn from
+    the encoder's posterior for ``x``. An & Cho score anomalies by this
+    probability (low means anomalous); unlike a squared error, it accounts
+    for the variability the decoder expects (through the Gaussian scale or
+    the Bernoulli means) and for the spread of the posterior. The average
+    over samples is taken of the probabilities, in log space
+    (``logsumexp``), as in the paper's Algorithm 4; it has no KL term, so
+    it is not a bound on ``log p(x)`` (see :func:`iwae_log_likelihood`).
+
+    J. An and S. Cho, "Variational Autoencoder based Anomaly Detection using
+    Reconstruction Probability", SNU Data Mining Center, 2015.
+
+    Args:
+        model: A VAE built by :func:`keras_ae.build` (or loaded).
+        x: Array of inputs, shape ``(n, ...)`` the model's input shape.
+        samples: Positive number ``L`` of posterior samples per example.
+        batch_size: Examples per forward pass.
+        seed: Integer seed of the samples.
+
+    Returns:
+        Array of shape ``(n,)``, in nats (higher means more normal).
+
+    Raises:
+        ValueError: If ``model`` is not a keras_ae VAE, or ``x`` has
+            non-finite values, values outside [0, 1] for a Bernoulli
+            likelihood, or another shape than the model's input.
+
+    Example:
+
+    ```python
+    log_prob = keras_ae.metrics.reconstruction_probability(model, x_test, samples=16)
+    anomalies = log_prob < np.quantile(log_prob, 0.05)
+    ```
+    """
+    v.check_int("samples", samples)
+    v.check_int("batch_size", batch_size)
+    v.check_int("seed", seed, minimum=0)
+    parts = _VAEParts(model, x)
+    x = np.asarray(x, dtype="float32")
+    out = []
+    for i, xb in _batches(x, batch_size):
+        loc, raw = parts.encode(xb)
+        z = parts.posterior.distribution(loc, raw).sample(samples, seed=tf.constant([seed, i], dtype=tf.int32))
+        log_px = parts.log_px(xb, z)
+        out.append((tf.reduce_logsumexp(log_px, axis=0) - math.log(samples)).numpy())
     return np.concatenate(out).astype("float64")

@@ -77,3 +77,16 @@ def test_metrics_reject_non_vae_models():
         metrics.elbo(model, np.zeros((2, 4), "float32"))
     with pytest.raises(ValueError, match="Invalid value for 'k'"):
         metrics.iwae_log_likelihood(model, np.zeros((2, 4), "float32"), k=0)
+
+
+def test_reconstruction_probability_is_a_log_mean_of_likelihoods(linear_gaussian):
+    model, x, _ = linear_gaussian
+    _, expected_ll, _ = metrics.elbo(model, x, return_terms=True, seed=3)
+    # One sample: the log-likelihood of the ELBO's own draw.
+    np.testing.assert_allclose(metrics.reconstruction_probability(model, x, samples=1, seed=3), expected_ll,
+                               rtol=1e-5)
+    # Averaging probabilities (not logs) over samples can only raise the mean (Jensen).
+    many = metrics.reconstruction_probability(model, x, samples=64)
+    assert many.shape == (200,) and many.mean() > expected_ll.mean()
+    with pytest.raises(ValueError, match="Invalid value for 'samples'"):
+        metrics.reconstruction_probability(model, x, samples=0)
