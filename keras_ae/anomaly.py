@@ -46,6 +46,7 @@ __all__ = [
     "SeriesDetector",
     "point_adjust",
     "sliding_windows",
+    "step_scores",
     "threshold",
 ]
 
@@ -185,6 +186,58 @@ def sliding_windows(series, window, stride=1):
         starts = np.append(starts, n - window)
     view = np.lib.stride_tricks.sliding_window_view(series, window, axis=0)  # (n-w+1, d, w)
     return np.ascontiguousarray(view[starts].transpose(0, 2, 1), dtype=np.float32), starts
+
+
+def step_scores(window_scores, starts, window, n_steps, reduce="mean"):
+    """Scores of time steps from the scores of the windows containing them.
+
+    Args:
+        window_scores: Array ``(n_windows,)``, e.g. a detector's anomaly
+            scores of the windows from :func:`sliding_windows`.
+        starts: Array ``(n_windows,)`` of window start indices.
+        window: Time steps per window.
+        n_steps: Length of the series.
+        reduce: ``"mean"``, ``"max"`` (a step is as anomalous as its worst
+            window) or ``"min"`` (as its best window: flagged only when all
+            its windows are).
+
+    Returns:
+        ``float64`` array ``(n_steps,)``.
+
+    Raises:
+        ValueError: If the windows do not cover every step, or for a bad
+            ``reduce``.
+
+    Example:
+
+    ```python
+    windows, starts = keras_ae.anomaly.sliding_windows(series, 32)
+    per_step = keras_ae.anomaly.step_scores(pca_scores(windows), starts, 32, len(series))
+    ```
+    """
+    reduce = v.check_choice("reduce", reduce, ("max", "mean", "min"))
+    window_scores = _check_scores("window_scores", window_scores)
+    starts = np.asarray(starts, dtype=np.int64)
+    window = v.check_int("window", window)
+    n_steps = v.check_int("n_steps", n_steps)
+    if starts.shape != window_scores.shape or starts.min() < 0 or starts.max() + window > n_steps:
+        raise v.invalid("starts", f"{len(window_scores)} window starts in [0, {n_steps - window}]",
+                        f"array of shape {starts.shape}")
+    if reduce == "mean":
+        total, count = np.zeros(n_steps), np.zeros(n_steps)
+        for offset in range(window):
+            np.add.at(total, starts + offset, window_scores)
+            np.add.at(count, starts + offset, 1)
+    else:
+        total = np.full(n_steps, -np.inf if reduce == "max" else np.inf)
+        count = np.zeros(n_steps)
+        op = np.maximum if reduce == "max" else np.minimum
+        for offset in range(window):
+            op.at(total, starts + offset, window_scores)
+            np.add.at(count, starts + offset, 1)
+    if not count.all():
+        raise v.invalid("starts", "windows covering every time step", f"{int((count == 0).sum())} steps uncovered")
+    return total / count if reduce == "mean" else total
 
 
 class AutoencoderDetector(OutlierMixin, BaseEstimator):
@@ -560,18 +613,7 @@ class SeriesDetector(OutlierMixin, BaseEstimator):
     def _step_scores(self, series):
         windows, starts = sliding_windows(series, self.window, 1)
         window_scores = self.detector_.anomaly_scores(windows)
-        n = len(series)
-        if self.point_score == "mean":
-            total, count = np.zeros(n), np.zeros(n)
-            for offset in range(self.window):
-                np.add.at(total, starts + offset, window_scores)
-                np.add.at(count, starts + offset, 1)
-            return total / count
-        reduce = np.maximum if self.point_score == "max" else np.minimum
-        out = np.full(n, -np.inf if self.point_score == "max" else np.inf)
-        for offset in range(self.window):
-            reduce.at(out, starts + offset, window_scores)
-        return out
+        return step_scores(window_scores, starts, self.window, len(series), self.point_score)
 
 
 class _KerasFile:

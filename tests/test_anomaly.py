@@ -223,3 +223,13 @@ def test_series_detector_flags_the_jump():
         detector.predict(np.zeros((100, 2)))
     with pytest.raises(ValueError, match="Invalid value for 'window'"):
         SeriesDetector(dense, window=0).fit(_series())
+
+
+def test_step_scores_reduce_over_covering_windows():
+    starts = np.array([0, 2, 4])
+    scores = np.array([1.0, 3.0, 5.0])  # windows of 3: [0..2], [2..4], [4..6]
+    np.testing.assert_allclose(anomaly.step_scores(scores, starts, 3, 7), [1, 1, 2, 3, 4, 5, 5])
+    np.testing.assert_allclose(anomaly.step_scores(scores, starts, 3, 7, "max"), [1, 1, 3, 3, 5, 5, 5])
+    np.testing.assert_allclose(anomaly.step_scores(scores, starts, 3, 7, "min"), [1, 1, 1, 3, 3, 5, 5])
+    with pytest.raises(ValueError, match="Invalid value for 'starts': expected windows covering every time step"):
+        anomaly.step_scores(scores, starts, 2, 7)
