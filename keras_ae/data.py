@@ -36,19 +36,42 @@ The parsing below is the same as in Keras (``np.load`` of the ``.npz``; IDX
 files with 8- and 16-byte headers), and ``mnist.npz`` is checked against the
 SHA-256 digest that Keras checks.
 
+Anomaly-detection data come from the same cache, each dataset in its own
+subdirectory, with the same rules (a missing file is reported with its path
+and its publisher's URL; ``download=True`` fetches it; nothing is replaced):
+
+* :func:`load_odds`: tabular outlier benchmarks of ODDS (``cardio``,
+  ``satellite``, ``shuttle``) as ``(x, y)``, ``y`` 1 for an outlier.
+* :func:`load_nab`: the two NAB series of the keras.io time-series anomaly
+  example as ``(timestamps, values, labels)``.
+* :func:`load_telemanom` and :func:`telemanom_channels`: NASA SMAP/MSL
+  spacecraft telemetry with labelled anomalous intervals.
+* :func:`load_novelty`: digits, MNIST or Fashion-MNIST as a one-class task
+  (train on one class, detect the nine others).
+
 :func:`as_dataset` and :func:`binarized_dataset` wrap arrays in seeded
 ``tf.data`` pipelines; they refuse arrays holding NaN or infinite values, so
 that nothing trains on them. TensorFlow is imported only when they are called.
 """
 
+import collections
+import csv
 import gzip
 import hashlib
+import json
 import numbers
 import os
+import re
+import shutil
+import stat
+import tempfile
+import warnings
+import zipfile
+import zlib
 
 import numpy as np
 
-from keras_ae._validation import check_choice, check_int, invalid
+from keras_ae._validation import check_choice, check_int, invalid, suggest
 
 __all__ = [
     "DATASETS",
@@ -56,6 +79,11 @@ __all__ = [
     "binarized_dataset",
     "list_datasets",
     "load",
+    "load_nab",
+    "load_novelty",
+    "load_odds",
+    "load_telemanom",
+    "telemanom_channels",
 ]
 
 #: Names accepted by :func:`load`, sorted.
@@ -78,6 +106,76 @@ _FASHION_FILES = (
 _STREAM_TRAIN_SUBSET = 0
 _STREAM_TEST_SUBSET = 1
 _STREAM_TEST_BINARIZATION = 2
+
+#: Names accepted by :func:`load_novelty`.
+_NOVELTY_DATASETS = ("digits", "fashion_mnist", "mnist")
+
+# ODDS (http://odds.cs.stonybrook.edu): each dataset page links its .mat file
+# to a Dropbox share of the ODDS author; `url` is that link with dl=1 (the
+# file itself rather than Dropbox's preview page). `sha256` is the digest of
+# the official files (the MAT headers are ODDS' own, 2014 and 2016), which
+# an independent registration of the same links (a Julia DataDeps module)
+# records too; it is checked only for a download, never for a file already
+# in the cache. `shape` is (rows, features, outliers) of the official file.
+_OddsFile = collections.namedtuple("_OddsFile", "page url sha256 shape")
+_ODDS = {
+    "cardio": _OddsFile(
+        "http://odds.cs.stonybrook.edu/cardiotocogrpahy-dataset/",  # sic, ODDS' spelling
+        "https://www.dropbox.com/s/galg3ihvxklf0qi/cardio.mat?dl=1",
+        "5e568b6a73711012c481fa6cc984ab9c68e9a4fa44d6aeb3b43efa381c3f695b",
+        (1831, 21, 176),
+    ),
+    "satellite": _OddsFile(
+        "http://odds.cs.stonybrook.edu/satellite-dataset/",
+        "https://www.dropbox.com/s/dpzxp8jyr9h93k5/satellite.mat?dl=1",
+        "6feac3112b9c14e1c3e60afc437f2f3d29dc1000119c9f950c628078778d6aa0",
+        (6435, 36, 2036),
+    ),
+    "shuttle": _OddsFile(
+        "http://odds.cs.stonybrook.edu/shuttle-dataset/",
+        "https://www.dropbox.com/s/mk8ozgisimfn3dw/shuttle.mat?dl=1",
+        "b6e396c92354d5dcf5036901e36dc58e2913f2d1a5e138c35a2bedf9c69db899",
+        (49097, 9, 3511),
+    ),
+}
+
+# NAB (https://github.com/numenta/NAB): folder of the file under data/, the
+# SHA-256 digest of the file (unchanged upstream since 2014-08-18, commit
+# ad050ac), and its anomaly windows (start, end), both ends included.
+# The windows are those of NAB's labels/combined_windows.json, where they
+# read "2014-04-10 16:15:00.000000" and "2014-04-12 01:45:00.000000" for
+# artificialWithAnomaly/art_daily_jumpsup.csv and [] for
+# artificialNoAnomaly/art_daily_small_noise.csv (checked against two
+# versions of that file, commits 07b379d and 450b949 of numenta/NAB).
+_NAB_ORIGIN = "https://raw.githubusercontent.com/numenta/NAB/master/data/"
+_NAB = {
+    "art_daily_jumpsup": (
+        "artificialWithAnomaly",
+        "f79f92b93ee4f9c10e2dc552505e8880b0c618639ed5e0f9816e044b75c26456",
+        (("2014-04-10 16:15:00", "2014-04-12 01:45:00"),),
+    ),
+    "art_daily_small_noise": (
+        "artificialNoAnomaly",
+        "c4b304229f69f108eaa024fb2406fcd4510c5c5d95cd0053e2da6989682e4e6d",
+        (),
+    ),
+}
+
+# telemanom (https://github.com/khundman/telemanom). The digest is that of
+# labeled_anomalies.csv at commit 2e6c5b6 (82 rows; older copies with 81 rows
+# and indices shifted by 250 also circulate). The archive is checked by its
+# contents instead: no digest of the published data.zip is known.
+_TELEMANOM_CSV_URL = "https://raw.githubusercontent.com/khundman/telemanom/master/labeled_anomalies.csv"
+_TELEMANOM_CSV_SHA256 = "057ce2d6c8875982bf4e5404aefea14efdcbce413d80826d2b737c95b59b7539"
+_TELEMANOM_ZIP_URL = "https://s3-us-west-2.amazonaws.com/telemanom/data.zip"
+_TELEMANOM_COLUMNS = ("chan_id", "spacecraft", "anomaly_sequences", "num_values")
+_TELEMANOM_SPACECRAFT = ("MSL", "SMAP")
+# Channels with telemetry in data.zip but no row in the CSV, hence no labels.
+_TELEMANOM_UNLABELLED = ("T-10",)
+# The file names extracted from data.zip (data/train/<name>, data/test/<name>).
+_TELEMANOM_MEMBER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.npy")
+# One channel of the CSV; `lines` are the CSV lines it comes from.
+_TelemanomRow = collections.namedtuple("_TelemanomRow", "spacecraft num_values sequences lines")
 
 
 def list_datasets():
@@ -352,6 +450,406 @@ def binarized_dataset(x, *, batch_size, seed=0, shuffle=True):
 
 
 # --------------------------------------------------------------------------
+# Anomaly-detection datasets
+
+
+def load_odds(name, *, download=False):
+    """Loads an ODDS outlier-detection benchmark as a feature matrix and labels.
+
+    ODDS, the Outlier Detection DataSets library of Shebuti Rayana (2016),
+    recasts classification datasets of the UCI repository for outlier
+    detection: some classes are the inliers, and a few (or down-sampled)
+    examples of the other classes are the outliers. Three are known here:
+
+    | name          | rows   | features | outliers       | from (UCI)                   |
+    |---------------|-------:|---------:|---------------:|------------------------------|
+    | `"cardio"`    |  1831  |      21  |   176 (9.6 %)  | Cardiotocography             |
+    | `"satellite"` |  6435  |      36  |  2036 (31.6 %) | Statlog (Landsat Satellite)  |
+    | `"shuttle"`   | 49097  |       9  |  3511 (7.2 %)  | Statlog (Shuttle)            |
+
+    * ``cardio``: fetal heart-rate and uterine-contraction measurements of
+      cardiotocograms; the normal class are the inliers and the pathologic
+      class the outliers (the suspect class is left out). ODDS stores the
+      columns already standardized (mean 0, standard deviation 1).
+    * ``satellite``: the 4 spectral bands of the 3x3 pixel neighbourhood of a
+      Landsat image (36 integers 0..255); the three smallest classes are the
+      outliers.
+    * ``shuttle``: 9 integer sensor attributes of the space shuttle; class 1
+      is the inliers, classes 2, 3, 5, 6 and 7 the outliers (class 4 is left
+      out).
+
+    The file is read from ``$KERAS_HOME/datasets/odds/{name}.mat`` (the
+    ``.mat`` file as ODDS publishes it: a matrix ``X`` and a column ``y``).
+    The features are returned as stored, not scaled. A readable file whose
+    size or outlier count differs from the official one is loaded with a
+    ``UserWarning``; a file that is not an ODDS ``.mat`` file raises
+    ``OSError``. An existing file is never replaced.
+
+    Args:
+        name: ``"cardio"``, ``"satellite"`` or ``"shuttle"``.
+        download: If ``True`` and the file is missing, it is fetched from
+            the link on its ODDS page (20 s socket timeout) and kept only
+            if its SHA-256 digest is that of the official file. Off by
+            default: nothing leaves the machine unless you ask for it.
+
+    Returns:
+        ``(x, y)``: ``x`` a ``float64`` array ``(n, d)`` of features, ``y``
+        an ``int64`` array ``(n,)`` with 1 for an outlier and 0 for an
+        inlier. There is no train/test split; outlier detectors are usually
+        fitted and scored on all rows, without the labels.
+
+    Raises:
+        ValueError: If ``name`` is unknown (the message suggests the closest
+            name) or ``download`` is not a bool.
+        FileNotFoundError: If the file is not in the cache (and could not be
+            downloaded). The message names the expected path and the ODDS
+            page to download it from.
+        OSError: If the file is not an ODDS ``.mat`` file (unreadable, no
+            ``X``/``y``, labels other than 0/1, non-finite values).
+
+    Example:
+
+    ```python
+    from keras_ae import data
+
+    x, y = data.load_odds("cardio")
+    x.shape, int(y.sum())  # ((1831, 21), 176)
+    ```
+
+    References:
+        Shebuti Rayana (2016). ODDS Library. Stony Brook University,
+        Department of Computer Science. http://odds.cs.stonybrook.edu.
+        The underlying data come from the UCI Machine Learning Repository
+        (Dua and Graff, http://archive.ics.uci.edu/ml). Terms: research use;
+        cite ODDS and the UCI dataset.
+    """
+    name = check_choice("name", name, _ODDS)
+    download = _check_bool("download", download)
+    spec = _ODDS[name]
+    path = os.path.join(_cache_dir(), "odds", f"{name}.mat")
+    _require(
+        path,
+        spec.url,
+        download,
+        sha256=spec.sha256,
+        what=f"The ODDS file {name}.mat",
+        source=f"its ODDS page {spec.page} (direct link: {spec.url})",
+        call=f"load_odds({name!r}, download=True)",
+    )
+    return _read_odds(path, name, spec)
+
+
+def load_nab(name, *, download=False):
+    """Loads an artificial series of the Numenta Anomaly Benchmark (NAB).
+
+    These are the two series of the keras.io example "Timeseries anomaly
+    detection using an Autoencoder": ``"art_daily_small_noise"`` (a daily
+    pattern with small noise and no anomaly, for training) and
+    ``"art_daily_jumpsup"`` (the same pattern with an upward jump, for
+    testing). Each has 4032 values at 5-minute steps, from 2014-04-01
+    00:00:00 to 2014-04-14 23:55:00 (14 days of 288 steps).
+
+    The files are read from ``$KERAS_HOME/datasets/nab/`` in the layout of
+    the ``data/`` folder of the NAB repository:
+    ``nab/artificialNoAnomaly/art_daily_small_noise.csv`` and
+    ``nab/artificialWithAnomaly/art_daily_jumpsup.csv`` (CSV with the header
+    ``timestamp,value``). An existing file is never replaced.
+
+    The labels are NAB's anomaly windows for the file (from NAB's
+    ``labels/combined_windows.json``): every timestamp inside a window, both
+    ends included, is labelled 1. ``art_daily_jumpsup`` has one window,
+    2014-04-10 16:15:00 to 2014-04-12 01:45:00 (403 points, 10 % of the
+    series, around the jump); ``art_daily_small_noise`` has none.
+
+    Args:
+        name: ``"art_daily_small_noise"`` or ``"art_daily_jumpsup"``.
+        download: If ``True`` and the file is missing, it is fetched from
+            ``https://raw.githubusercontent.com/numenta/NAB/master/data/``
+            (20 s socket timeout) and kept only if its SHA-256 digest is
+            that of the official file. Off by default.
+
+    Returns:
+        ``(timestamps, values, labels)``, each of shape ``(n,)``:
+        ``timestamps`` as ``datetime64[s]`` (no time zone, as in the file),
+        ``values`` as ``float64`` and ``labels`` as ``int64`` (1 inside an
+        anomaly window, else 0).
+
+    Raises:
+        ValueError: If ``name`` is unknown (the message suggests the closest
+            name) or ``download`` is not a bool.
+        FileNotFoundError: If the file is not in the cache (and could not be
+            downloaded). The message names the expected path and the URL.
+        OSError: If the file is not a NAB data file (wrong header, a bad
+            timestamp or value, timestamps not increasing).
+
+    Example:
+
+    ```python
+    from keras_ae import data
+
+    _, train, _ = data.load_nab("art_daily_small_noise")
+    timestamps, test, labels = data.load_nab("art_daily_jumpsup")
+    train.shape, int(labels.sum())  # ((4032,), 403)
+    ```
+
+    References:
+        Alexander Lavin and Subutai Ahmad (2015). Evaluating Real-Time
+        Anomaly Detection Algorithms: the Numenta Anomaly Benchmark. IEEE
+        ICMLA. Data: https://github.com/numenta/NAB (MIT licence since
+        December 2024, AGPL-3.0 before).
+    """
+    name = check_choice("name", name, _NAB)
+    download = _check_bool("download", download)
+    folder, sha256, windows = _NAB[name]
+    relative = f"{folder}/{name}.csv"
+    path = os.path.join(_cache_dir(), "nab", folder, f"{name}.csv")
+    url = _NAB_ORIGIN + relative
+    _require(
+        path,
+        url,
+        download,
+        sha256=sha256,
+        what=f"The NAB series {relative}",
+        source=url,
+        call=f"load_nab({name!r}, download=True)",
+    )
+    timestamps, values = _read_nab(path, url)
+    labels = np.zeros(len(timestamps), dtype=np.int64)
+    for start, end in windows:
+        inside = (timestamps >= np.datetime64(start, "s")) & (timestamps <= np.datetime64(end, "s"))
+        labels[inside] = 1
+    return timestamps, values, labels
+
+
+def telemanom_channels(spacecraft=None, *, download=False):
+    """Lists the labelled channels of the NASA SMAP/MSL telemetry (telemanom).
+
+    The channels are the ``chan_id`` values of ``labeled_anomalies.csv``,
+    read from ``$KERAS_HOME/datasets/telemanom/labeled_anomalies.csv``. The
+    CSV has 82 rows for 81 channels (P-2 is listed twice; see
+    :func:`load_telemanom`): 54 SMAP and 27 MSL channels. Channel T-10 has
+    telemetry in ``data.zip`` but no row, hence no labels, and is not
+    listed.
+
+    Args:
+        spacecraft: ``None`` for every channel, ``"SMAP"`` (Soil Moisture
+            Active Passive satellite) or ``"MSL"`` (Mars Science Laboratory
+            rover, Curiosity).
+        download: If ``True`` and the CSV is missing, it is fetched from the
+            telemanom repository (20 s socket timeout) and kept only if its
+            SHA-256 digest is that of the known file. Off by default.
+
+    Returns:
+        A sorted list of channel ids, e.g. ``['A-1', 'A-2', ...]``.
+
+    Raises:
+        ValueError: If ``spacecraft`` or ``download`` is invalid.
+        FileNotFoundError: If the CSV is not in the cache (and could not be
+            downloaded). The message names the expected path and the URL.
+        OSError: If the CSV is not the telemanom labels file.
+
+    Example:
+
+    ```python
+    from keras_ae import data
+
+    len(data.telemanom_channels())        # 81
+    data.telemanom_channels("MSL")[:3]    # ['C-1', 'C-2', 'D-14']
+    ```
+    """
+    spacecraft = _check_spacecraft(spacecraft)
+    download = _check_bool("download", download)
+    rows = _read_telemanom_labels(download)
+    return sorted(
+        channel for channel, row in rows.items()
+        if spacecraft is None or row.spacecraft == spacecraft
+    )
+
+
+def load_telemanom(channel, *, download=False):
+    """Loads one channel of the NASA SMAP/MSL spacecraft telemetry (telemanom).
+
+    The telemetry of Hundman et al. (2018): 82 channels of the SMAP
+    satellite and the MSL rover, each a training series without labelled
+    anomalies and a test series with expert-labelled anomalous intervals.
+    Each row is one time step; **column 0 is the telemetry value** (scaled
+    by the publishers; mostly within ``[-1, 1]``, but not bounded) and the
+    other columns are one-hot encoded commands sent to the spacecraft (0 or
+    1): SMAP channels have 25 columns, MSL channels 55.
+
+    Files, in ``$KERAS_HOME/datasets/telemanom/``:
+
+    * ``labeled_anomalies.csv`` (columns ``chan_id``, ``spacecraft``,
+      ``anomaly_sequences``, ``class``, ``num_values``);
+    * ``data/train/<channel>.npy`` and ``data/test/<channel>.npy``. When
+      ``data/`` is missing but ``data.zip`` (the official archive) is
+      there, the ``.npy`` files are extracted from it on first use: into a
+      temporary directory first, then moved into place in one step;
+      members with unsafe paths make the archive refused, and an existing
+      ``data/`` is never written into.
+
+    Labels: ``y_test[i] = 1`` when time step ``i`` of the test series lies in
+    one of the channel's ``anomaly_sequences`` intervals ``[start, end]``,
+    both ends included (as telemanom uses them). Quirks of the published
+    CSV, handled here:
+
+    * **P-2 is listed twice** (lines 19 and 53) with overlapping intervals,
+      ``[[5350, 6575]]`` and ``[[5300, 6420]]``; both rows say SMAP and
+      ``num_values`` 8209. The labels are the union of the two rows'
+      intervals (time steps 5300..6575). Rows of one channel that disagree
+      on the spacecraft or ``num_values`` raise ``OSError``.
+    * **T-10** has telemetry but no row, so it has no labels: asking for it
+      raises ``ValueError`` (so does any other channel with arrays but no
+      row). It is not listed by :func:`telemanom_channels`.
+    * ``num_values`` must equal the length of the test series, else the
+      files do not belong together and ``OSError`` is raised.
+
+    Args:
+        channel: A labelled channel id such as ``"P-1"`` or ``"M-6"``, one
+            of :func:`telemanom_channels`.
+        download: If ``True``, a missing ``labeled_anomalies.csv`` is fetched
+            from the telemanom repository (kept only if its SHA-256 digest
+            is the known one) and a missing ``data.zip`` from the telemanom
+            S3 bucket (173 MB of arrays once extracted), with a 20 s socket
+            timeout; the archive is kept next to ``data/``. Off by default.
+
+    Returns:
+        ``(x_train, x_test, y_test)``: ``x_train`` ``float64`` ``(n, d)``,
+        ``x_test`` ``float64`` ``(m, d)`` and ``y_test`` ``int64`` ``(m,)``
+        with 1 inside a labelled anomaly, else 0.
+
+    Raises:
+        ValueError: If ``channel`` is not a labelled channel (an unknown id
+            gets the closest suggestion; T-10 is explained) or ``download``
+            is not a bool.
+        FileNotFoundError: If the CSV or the channel's arrays (or
+            ``data.zip``) are not in the cache. The message names the
+            expected paths and the URLs.
+        OSError: If a file is damaged or the files disagree (see above), or
+            ``data.zip`` is not a safe telemanom archive.
+
+    Example:
+
+    ```python
+    from keras_ae import data
+
+    x_train, x_test, y_test = data.load_telemanom("P-1")
+    x_train.shape, x_test.shape, int(y_test.sum())  # ((2872, 25), (8505, 25), 751)
+    value = x_test[:, 0]  # the telemetry itself; columns 1: are commands
+    ```
+
+    References:
+        Kyle Hundman, Valentino Constantinou, Christopher Laporte, Ian
+        Colwell and Tom Soderstrom (2018). Detecting Spacecraft Anomalies
+        Using LSTMs and Nonparametric Dynamic Thresholding. KDD 2018.
+        Data and code: https://github.com/khundman/telemanom (released
+        with the paper under a Caltech/JPL copyright notice; cite the
+        paper).
+    """
+    if not isinstance(channel, str) or not channel:
+        raise invalid(
+            "channel", "a telemanom channel id such as 'P-1' (see telemanom_channels())", channel
+        )
+    download = _check_bool("download", download)
+    rows = _read_telemanom_labels(download)
+    row = rows.get(channel)
+    if row is None:
+        if channel in _TELEMANOM_UNLABELLED or _telemanom_has_arrays(channel):
+            raise invalid(
+                "channel",
+                "a labelled channel, one of telemanom_channels()",
+                channel,
+                f"{channel} has telemetry arrays but no row in labeled_anomalies.csv, so it "
+                "has no anomaly labels; telemanom_channels() leaves it out",
+            )
+        check_choice("channel", channel, rows)
+    x_train, x_test = _read_telemanom_arrays(channel, download)
+    csv_path = os.path.join(_telemanom_dir(), "labeled_anomalies.csv")
+    test_path = os.path.join(_telemanom_dir(), "data", "test", f"{channel}.npy")
+    lines = " and ".join(str(line) for line in row.lines)
+    if len(x_test) != row.num_values:
+        raise OSError(
+            f"The telemanom files disagree: {csv_path} (line {lines}) gives num_values="
+            f"{row.num_values} for {channel}, but {test_path} has {len(x_test)} time steps. "
+            f"Replace them with the official files ({_TELEMANOM_CSV_URL}, {_TELEMANOM_ZIP_URL})."
+        )
+    y_test = np.zeros(len(x_test), dtype=np.int64)
+    for start, end in row.sequences:
+        if end >= len(x_test):
+            raise OSError(
+                f"The telemanom files disagree: {csv_path} (line {lines}) labels time steps "
+                f"{start}..{end} of {channel}, but {test_path} has only {len(x_test)}. "
+                f"Replace them with the official files ({_TELEMANOM_CSV_URL}, {_TELEMANOM_ZIP_URL})."
+            )
+        y_test[start:end + 1] = 1
+    return x_train, x_test, y_test
+
+
+def load_novelty(name, normal_class, *, flatten=False, limit=None, seed=0, download=False):
+    """Loads an image dataset as a one-class novelty-detection task.
+
+    The usual one-class protocol (e.g. Ruff et al., Deep SVDD, 2018): one
+    class is "normal"; a model is trained on the normal training images
+    only and scored on the whole test split, where every other class is an
+    anomaly. The images come from :func:`load` (same files, scaling, digits
+    split and ``seed``).
+
+    Args:
+        name: ``"digits"``, ``"mnist"`` or ``"fashion_mnist"``.
+        normal_class: Integer 0..9, the class treated as normal.
+        flatten: If ``True``, each image becomes a vector (as in
+            :func:`load`).
+        limit: ``None`` for every example, or the maximum number of examples
+            in each returned split: a seeded random subset (original order
+            kept) of the normal training images, and the same test subset
+            as ``load(name, limit=limit, seed=seed)``.
+        seed: Non-negative integer, as in :func:`load`.
+        download: As in :func:`load` (MNIST and Fashion-MNIST only).
+
+    Returns:
+        ``(x_train, (x_test, y_test))``. ``x_train`` holds only the training
+        images of ``normal_class``; ``x_test`` is the whole test split;
+        both are ``float32`` in ``[0, 1]`` shaped like the images of
+        :func:`load`. ``y_test`` is ``int64`` ``(m,)`` with 1 for an anomaly
+        (a class other than ``normal_class``) and 0 for a normal image, so
+        about 90 % of the test images are anomalies. For MNIST with
+        ``normal_class=0``: 5923 training images, 10000 test images of which
+        9020 are anomalies.
+
+    Raises:
+        ValueError: If an argument is invalid (an unknown name suggests the
+            closest; ``normal_class`` must be an integer in 0..9).
+        FileNotFoundError: If a dataset file is missing (see :func:`load`).
+        OSError: If a cached file is damaged (see :func:`load`).
+
+    Example:
+
+    ```python
+    from keras_ae import data
+
+    x_train, (x_test, y_test) = data.load_novelty("digits", 3, flatten=True)
+    x_train.shape, x_test.shape, int(y_test.sum())  # ((146, 64), (360, 64), 323)
+    ```
+    """
+    name = check_choice("name", name, _NOVELTY_DATASETS)
+    if not _is_int(normal_class) or not 0 <= normal_class <= 9:
+        raise invalid("normal_class", "an integer class label in 0..9", normal_class)
+    normal_class = int(normal_class)
+    if limit is not None:
+        if not _is_int(limit) or limit < 1:
+            raise invalid("limit", "a positive integer or None", limit)
+        limit = int(limit)
+    (x_train, y_train), (x_test, y_test) = load(
+        name, flatten=flatten, seed=seed, download=download
+    )
+    x_train = x_train[y_train == normal_class]
+    x_train = x_train[_subset(len(x_train), limit, seed, _STREAM_TRAIN_SUBSET)]
+    test_idx = _subset(len(x_test), limit, seed, _STREAM_TEST_SUBSET)
+    y_test = (y_test[test_idx] != normal_class).astype(np.int64)
+    return x_train, (x_test[test_idx], y_test)
+
+
+# --------------------------------------------------------------------------
 # Loading helpers
 
 
@@ -380,40 +878,63 @@ def _cache_dir():
     return os.path.join(os.path.expanduser(home), "datasets")
 
 
-def _download(path):
+def _download(path, origin=None, *, sha256=None):
     """Tries to download a missing cache file to ``path``; returns success.
 
-    Uses ``keras.utils.get_file`` (what ``keras.datasets`` uses, with its
-    origin), with the cache directory passed explicitly and a socket timeout
-    so that an offline machine fails within seconds instead of hanging. Only
-    called when the file is absent, so no existing file is ever replaced.
+    Fetches ``origin`` (by default the Keras origin of the file's name, as
+    ``keras.datasets`` does) with ``keras.utils.get_file`` and a socket
+    timeout, so that an offline machine fails within seconds instead of
+    hanging. The file is fetched into a temporary directory beside ``path``,
+    checked against ``sha256`` when one is given, and only then moved into
+    place, and only if ``path`` is still absent: an existing file is never
+    replaced, and a failed, interrupted or mismatching download leaves
+    nothing behind (directories created for it are removed again).
     """
     import socket
 
     import keras
 
-    home, relative = path.split(os.sep + "datasets" + os.sep, 1)
-    new_dirs = []  # directories get_file creates, removed again on failure
+    origin = origin or _ORIGIN + os.path.basename(path)
     directory = os.path.dirname(path)
-    while directory != home and not os.path.isdir(directory):
-        new_dirs.append(directory)
-        directory = os.path.dirname(directory)
+    new_dirs = []  # directories created here, removed again on failure
+    parent = directory
+    while not os.path.isdir(parent):
+        new_dirs.append(parent)
+        parent = os.path.dirname(parent)
     previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(20)
+    staging = None
+    placed = False
     try:
-        keras.utils.get_file(
-            os.path.basename(relative),
-            origin=_ORIGIN + os.path.basename(relative),
-            cache_dir=home,
-            cache_subdir=os.path.join("datasets", os.path.dirname(relative)),
+        os.makedirs(directory, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=".download-", dir=directory)
+        socket.setdefaulttimeout(20)
+        fetched = keras.utils.get_file(
+            os.path.basename(path), origin=origin, cache_dir=staging, cache_subdir=""
         )
+        if sha256 is None or _sha256(fetched) == sha256:
+            placed = _place(fetched, path)
     except Exception:  # offline, refused, interrupted: report the missing file
-        for directory in new_dirs:  # deepest first
-            if os.path.isdir(directory) and not os.listdir(directory):
-                os.rmdir(directory)
-        return False
+        placed = False
     finally:
         socket.setdefaulttimeout(previous)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if not placed:
+            for new_dir in new_dirs:  # deepest first
+                if os.path.isdir(new_dir) and not os.listdir(new_dir):
+                    os.rmdir(new_dir)
+    return placed
+
+
+def _place(source, path):
+    """Moves ``source`` to ``path`` unless ``path`` exists; returns whether it is there."""
+    try:
+        os.link(source, path)  # fails if `path` exists: nothing is replaced
+    except FileExistsError:
+        pass
+    except OSError:  # no hard links on this file system
+        if not os.path.exists(path):
+            os.rename(source, path)
     return os.path.isfile(path)
 
 
@@ -520,6 +1041,319 @@ def _subset(n, limit, seed, stream):
 
 def _to_unit_float(images, index, scale):
     return np.asarray(images[index], dtype=np.float32) / np.float32(scale)
+
+
+# --------------------------------------------------------------------------
+# Anomaly-detection helpers
+
+
+def _require(path, origin, download, *, what, source, call, sha256=None):
+    """Makes sure ``path`` is a file: downloads it if asked, else raises.
+
+    An existing file is returned as it is (never downloaded again); a
+    missing one is fetched only when ``download`` is true. The error names
+    the expected path and where the file comes from.
+    """
+    if os.path.isfile(path):
+        return path
+    tried = ""
+    if download:
+        if _download(path, origin, sha256=sha256):
+            return path
+        tried = (
+            f"Downloading it from {origin} failed (no network access, refused, interrupted, "
+            "or not the expected file); nothing was written. "
+        )
+    how = "" if download else f", or call {call}"
+    raise FileNotFoundError(
+        f"{what} is not in the cache: expected the file {path}. {tried}"
+        f"Download it from {source} and save it at that path{how}. "
+        "To use another cache, set KERAS_HOME; the files go in its datasets/ "
+        "subdirectory. See data/README.md."
+    )
+
+
+def _read_odds(path, name, spec):
+    import scipy.io
+
+    fix = f"Replace it with {name}.mat from its ODDS page {spec.page}."
+    try:
+        contents = scipy.io.loadmat(path)
+    except Exception as error:  # noqa: BLE001 - scipy raises many types for a bad file
+        raise OSError(f"Could not read {path} as a MATLAB .mat file ({error}). {fix}") from error
+    x, y = contents.get("X"), contents.get("y")
+    problem = None
+    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+        problem = "it has no matrices 'X' and 'y'"
+    elif x.ndim != 2 or 0 in x.shape or x.dtype.kind not in "biuf":
+        problem = f"'X' is not a non-empty 2-D numeric matrix (shape {x.shape}, dtype {x.dtype})"
+    elif y.size != len(x) or y.dtype.kind not in "biuf":
+        problem = f"'y' does not hold one numeric label per row of 'X' ({y.size} labels, {len(x)} rows)"
+    elif not np.all((y == 0) | (y == 1)):
+        problem = "'y' holds values other than 0 (inlier) and 1 (outlier)"
+    elif not np.all(np.isfinite(x)):
+        problem = "'X' holds NaN or infinite values"
+    if problem:
+        raise OSError(f"{path} is not an ODDS .mat file: {problem}. {fix}")
+    x = x.astype(np.float64)
+    y = y.reshape(-1).astype(np.int64)
+    found = (x.shape[0], x.shape[1], int(y.sum()))
+    if found != spec.shape:
+        warnings.warn(
+            f"{path} has {found[0]} rows, {found[1]} features and {found[2]} outliers; the "
+            f"official ODDS {name}.mat has {spec.shape[0]}, {spec.shape[1]} and {spec.shape[2]}. "
+            "It is loaded as it is.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return x, y
+
+
+def _read_nab(path, url):
+    """Reads a NAB data file (``timestamp,value``) as datetime64[s] and float64."""
+    fix = f"Replace it with the file from {url}."
+    stamps, values = [], []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header != ["timestamp", "value"]:
+                raise OSError(
+                    f"{path} is not a NAB data file: its header is {header!r}, expected "
+                    f"['timestamp', 'value']. {fix}"
+                )
+            for row in reader:
+                try:
+                    if len(row) != 2:
+                        raise ValueError(f"{len(row)} fields instead of 2")
+                    stamps.append(np.datetime64(row[0], "s"))
+                    values.append(float(row[1]))
+                except ValueError as error:
+                    raise OSError(
+                        f"{path} is not a NAB data file: line {reader.line_num} ({','.join(row)!r}) "
+                        f"is not a timestamp and a number ({error}). {fix}"
+                    ) from error
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise OSError(f"Could not read {path} as a CSV text file ({error}). {fix}") from error
+    timestamps = np.array(stamps, dtype="datetime64[s]")
+    values = np.array(values, dtype=np.float64)
+    problem = None
+    if not len(values):
+        problem = "it has no rows"
+    elif not np.all(np.isfinite(values)):
+        problem = "it holds NaN or infinite values"
+    elif np.any(np.diff(timestamps) <= np.timedelta64(0, "s")):
+        problem = "its timestamps are not strictly increasing"
+    if problem:
+        raise OSError(f"{path} is not a NAB data file: {problem}. {fix}")
+    return timestamps, values
+
+
+def _check_spacecraft(value):
+    if value is None or value in _TELEMANOM_SPACECRAFT:
+        return value
+    hint = suggest(value, _TELEMANOM_SPACECRAFT)
+    if not hint and isinstance(value, str) and value.upper() in _TELEMANOM_SPACECRAFT:
+        hint = f"Did you mean '{value.upper()}'?"
+    raise invalid("spacecraft", f"None or one of {list(_TELEMANOM_SPACECRAFT)}", value, hint)
+
+
+def _telemanom_dir():
+    return os.path.join(_cache_dir(), "telemanom")
+
+
+def _read_telemanom_labels(download):
+    """Reads labeled_anomalies.csv as ``{chan_id: _TelemanomRow}``.
+
+    Rows of one channel (P-2 is listed twice) are merged: their intervals
+    are pooled, and they must agree on the spacecraft and ``num_values``.
+    """
+    path = os.path.join(_telemanom_dir(), "labeled_anomalies.csv")
+    _require(
+        path,
+        _TELEMANOM_CSV_URL,
+        download,
+        sha256=_TELEMANOM_CSV_SHA256,
+        what="The telemanom labels file labeled_anomalies.csv",
+        source=_TELEMANOM_CSV_URL,
+        call="telemanom_channels(download=True) or load_telemanom(..., download=True)",
+    )
+    fix = f"Replace it with the file from {_TELEMANOM_CSV_URL}."
+    rows = {}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            missing = sorted(set(_TELEMANOM_COLUMNS) - set(reader.fieldnames or ()))
+            if missing:
+                raise OSError(
+                    f"{path} is not the telemanom labels file: it has no column(s) {missing}. {fix}"
+                )
+            for record in reader:
+                line = reader.line_num
+                try:
+                    channel = record["chan_id"].strip()
+                    spacecraft = record["spacecraft"].strip()
+                    sequences = json.loads(record["anomaly_sequences"])
+                    num_values = int(record["num_values"])
+                    if not channel or spacecraft not in _TELEMANOM_SPACECRAFT:
+                        raise ValueError("no chan_id, or a spacecraft other than SMAP and MSL")
+                    if not isinstance(sequences, list) or not all(
+                        isinstance(s, list) and len(s) == 2
+                        and all(_is_int(v) for v in s) and 0 <= s[0] <= s[1]
+                        for s in sequences
+                    ):
+                        raise ValueError("anomaly_sequences is not a list of [start, end] index pairs")
+                except (AttributeError, TypeError, ValueError) as error:
+                    raise OSError(
+                        f"{path}, line {line}, is not a telemanom label row ({error}). {fix}"
+                    ) from error
+                sequences = [(int(start), int(end)) for start, end in sequences]
+                previous = rows.get(channel)
+                if previous is None:
+                    rows[channel] = _TelemanomRow(spacecraft, num_values, sequences, [line])
+                    continue
+                if (previous.spacecraft, previous.num_values) != (spacecraft, num_values):
+                    raise OSError(
+                        f"{path} lists {channel} on lines {previous.lines[0]} and {line} with "
+                        f"different spacecraft or num_values ({previous.spacecraft}, "
+                        f"{previous.num_values} and {spacecraft}, {num_values}). {fix}"
+                    )
+                previous.sequences.extend(sequences)
+                previous.lines.append(line)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise OSError(f"Could not read {path} as a CSV text file ({error}). {fix}") from error
+    if not rows:
+        raise OSError(f"{path} is not the telemanom labels file: it has no rows. {fix}")
+    return rows
+
+
+def _telemanom_has_arrays(channel):
+    if not _TELEMANOM_MEMBER_NAME.fullmatch(f"{channel}.npy"):
+        return False
+    data_dir = os.path.join(_telemanom_dir(), "data")
+    return any(os.path.isfile(os.path.join(data_dir, split, f"{channel}.npy")) for split in ("train", "test"))
+
+
+def _read_telemanom_arrays(channel, download):
+    base = _telemanom_dir()
+    data_dir = os.path.join(base, "data")
+    zip_path = os.path.join(base, "data.zip")
+    extracted = tried = False
+    if not os.path.isdir(data_dir):
+        if not os.path.isfile(zip_path) and download:
+            tried = not _download(zip_path, _TELEMANOM_ZIP_URL)
+        if os.path.isfile(zip_path):
+            _extract_telemanom(zip_path, data_dir)
+            extracted = True
+    paths = [os.path.join(data_dir, split, f"{channel}.npy") for split in ("train", "test")]
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        if extracted:
+            detail = (
+                f"{zip_path} was extracted to {data_dir}{os.sep} but does not hold them; "
+                f"replace it with the official archive ({_TELEMANOM_ZIP_URL}) and remove {data_dir}."
+            )
+        elif os.path.isdir(data_dir):
+            detail = (
+                f"The directory {data_dir}{os.sep} exists, so no archive is extracted over it "
+                "(nothing in the cache is ever replaced): copy the files there from the official "
+                f"data.zip ({_TELEMANOM_ZIP_URL}), or remove the directory to have {zip_path} "
+                "extracted again."
+            )
+        else:
+            detail = (
+                f"Neither {data_dir}{os.sep} nor the archive {zip_path} that holds them is there. "
+                + (f"Downloading {_TELEMANOM_ZIP_URL} failed (no network access, refused or "
+                   "interrupted); nothing was written. " if tried else "")
+                + f"Download data.zip from {_TELEMANOM_ZIP_URL} and save it at {zip_path} (it is "
+                "extracted on first use)"
+                + ("" if download else f", or call load_telemanom({channel!r}, download=True)")
+                + ". To use another cache, set KERAS_HOME; the files go in its datasets/ subdirectory."
+            )
+        raise FileNotFoundError(
+            f"The telemanom telemetry of channel {channel} is not in the cache: expected the "
+            f"files {missing}. {detail} See data/README.md."
+        )
+    arrays = []
+    for path in paths:
+        fix = f"Replace it with the file from the official data.zip ({_TELEMANOM_ZIP_URL})."
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise OSError(f"Could not read {path} as a NumPy .npy file ({error}). {fix}") from error
+        if not isinstance(array, np.ndarray):  # an .npz archive under an .npy name
+            array.close()
+            raise OSError(f"{path} is not a NumPy .npy array file. {fix}")
+        if array.ndim != 2 or 0 in array.shape or array.dtype.kind not in "biuf":
+            raise OSError(
+                f"{path} is not a telemanom series: expected a non-empty 2-D numeric array, found "
+                f"shape {array.shape} and dtype {array.dtype}. {fix}"
+            )
+        arrays.append(array.astype(np.float64, copy=False))
+    x_train, x_test = arrays
+    if x_train.shape[1] != x_test.shape[1]:
+        raise OSError(
+            f"The telemanom files of {channel} disagree: {paths[0]} has {x_train.shape[1]} columns "
+            f"and {paths[1]} {x_test.shape[1]}. Replace them with the files from the official "
+            f"data.zip ({_TELEMANOM_ZIP_URL})."
+        )
+    return x_train, x_test
+
+
+def _extract_telemanom(zip_path, data_dir):
+    """Extracts ``data/{train,test}/*.npy`` of the telemanom archive to ``data_dir``.
+
+    The files are written into a fresh temporary directory beside
+    ``data_dir``, which is then renamed to ``data_dir`` in one step, so a
+    reader never sees a half-extracted directory and an interrupted
+    extraction leaves nothing behind. Members whose path is absolute or
+    climbs out (``..``) make the whole archive refused; other members
+    (directories, the results folder) are skipped. If ``data_dir`` appears
+    meanwhile, the existing one is kept and nothing in it is replaced.
+    """
+    fix = f"Replace it with the official archive ({_TELEMANOM_ZIP_URL})."
+    staging = tempfile.mkdtemp(prefix=".data-extracting-", dir=os.path.dirname(data_dir))
+    try:
+        counts = {"train": 0, "test": 0}
+        try:
+            with zipfile.ZipFile(zip_path) as archive:
+                for info in archive.infolist():
+                    member = info.filename
+                    parts = member.split("/")
+                    if member.startswith("/") or "\\" in member or ":" in parts[0] or ".." in parts:
+                        raise OSError(
+                            f"{zip_path} is refused: its member {member!r} would be written outside "
+                            f"the extraction directory. {fix}"
+                        )
+                    if len(parts) != 3 or parts[0] != "data" or parts[1] not in counts:
+                        continue
+                    if not _TELEMANOM_MEMBER_NAME.fullmatch(parts[2]):
+                        continue
+                    if stat.S_ISLNK(info.external_attr >> 16):
+                        raise OSError(f"{zip_path} is refused: its member {member!r} is a symbolic link. {fix}")
+                    target = os.path.join(staging, *parts)
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    try:
+                        with archive.open(info) as source, open(target, "xb") as copy:
+                            shutil.copyfileobj(source, copy)
+                    except FileExistsError as error:
+                        raise OSError(f"{zip_path} is refused: it holds {member!r} twice. {fix}") from error
+                    counts[parts[1]] += 1
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+            raise OSError(f"Could not read {zip_path} as a zip archive ({error}). {fix}") from error
+        if not all(counts.values()):
+            raise OSError(
+                f"{zip_path} is not the telemanom data.zip: it holds no data/train/*.npy or no "
+                f"data/test/*.npy files. {fix}"
+            )
+        try:
+            os.rename(os.path.join(staging, "data"), data_dir)
+        except OSError:
+            if not os.path.isdir(data_dir):
+                raise
+            # Another process extracted the archive first: keep its directory.
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
