@@ -55,9 +55,10 @@ class ModelSpec:
         summary: The first line of the builder's docstring.
         options: Dict ``option -> (constraint, default)``; the default is
             ``REQUIRED`` for ``input_shape`` and ``latent_dim``.
-        input_rank: Rank of one example the model takes (1 for vectors, 3
-            for ``(height, width, channels)`` images), or ``(option,
-            {value: rank})`` when an option decides it.
+        input_rank: Rank of one example the model takes (1 for vectors, 2
+            for ``(timesteps, features)`` windows of a time series, 3 for
+            ``(height, width, channels)`` images), or ``(option, {value:
+            rank})`` when an option decides it.
         default_latent_dim: The code size the command line uses by default.
         has_prior: Whether the decoder can be sampled from a prior p(z).
     """
@@ -127,7 +128,8 @@ def register_model(builder=None, *, name=None, options=None, input_rank=1, defau
             ``keras.Model``.
         name: The registered name. Defaults to ``builder.__name__``.
         options: Dict ``option -> keras_ae._validation.Constraint``.
-        input_rank: 1 (vectors), 3 (images), or ``(option, {value: rank})``.
+        input_rank: 1 (vectors), 2 (time-series windows), 3 (images), or
+            ``(option, {value: rank})``.
         default_latent_dim: Code size the command line uses by default.
         has_prior: Whether samples can be drawn from a prior p(z).
 

@@ -29,6 +29,13 @@ The figures are ``loss.png``, ``reconstructions.png``, ``codes.png`` (PCA
 when the code has more than two dimensions) and, for the VAEs,
 ``samples.png`` and ``manifold.png`` (see :mod:`keras_ae.plots`).
 
+Each model gets the images of the dataset in the rank it takes: as they are
+(rank 3, ``(height, width, channels)``), as flat vectors (rank 1), or, for
+the sequence models (rank 2, ``(timesteps, features)``), each image as a
+window of ``height`` time steps of ``width * channels`` features (a digit is
+8 steps of 8 features); ``reconstructions.png`` then shows each window as a
+time-by-feature image.
+
 With ``--strategy`` the model is built in the scope of
 :func:`keras_ae.distribute.get_strategy`; ``--batch-size`` is then the
 global batch. Under ``multi_worker`` every worker runs the same command and
@@ -419,9 +426,7 @@ def _run_train(args):
 
     # 2. The data (NumPy, no TensorFlow), refused if not finite or, for a
     #    Bernoulli likelihood, outside [0, 1].
-    (x_train, y_train), (x_test, y_test) = data.load(
-        dataset, flatten=spec.rank_for(checked) == 1, limit=limit, seed=DATA_SEED
-    )
+    (x_train, y_train), (x_test, y_test) = _load_data(dataset, spec.rank_for(checked), limit, DATA_SEED)
     likelihood = checked.get("likelihood", spec.options.get("likelihood", (None, None))[1])
     for name, x in (("x_train", x_train), ("x_test", x_test)):
         check_array(name, x, finite=True, unit_interval=likelihood == "bernoulli")
@@ -525,18 +530,39 @@ def _default(value, default):
 def _check_model_options(spec, image_shape, options):
     """Checks the builder options with the model's declarations; returns them as checked.
 
-    ``input_shape`` stands for the dataset's (an image, or its flat
-    vector, as the model's input rank asks); the builder, run once the data
-    are loaded, then checks what relates several options.
+    ``input_shape`` stands for the dataset's (an image, a window or a flat
+    vector, as the model's input rank asks, see :func:`_example_shape`); the
+    builder, run once the data are loaded, then checks what relates several
+    options.
     """
     try:
         rank = spec.rank_for(options)
     except (KeyError, TypeError):  # the option deciding the rank is invalid: check() says how
         rank = len(image_shape)
-    shape = tuple(image_shape) if rank == len(image_shape) else (int(np.prod(image_shape)),)
+    shape = _example_shape(image_shape, rank)
     checked = spec.check({"input_shape": shape, **options})
     checked.pop("input_shape")
     return checked
+
+
+def _example_shape(image_shape, rank):
+    """The shape of one image given to a model of input ``rank``.
+
+    The first ``rank - 1`` axes are kept and the others merged into the last:
+    ``(8, 8, 1)`` is ``(64,)`` for rank 1, 8 time steps of 8 features
+    ``(8, 8)`` for rank 2, and the image itself for rank 3.
+    """
+    image_shape = tuple(image_shape)
+    return (*image_shape[: rank - 1], int(np.prod(image_shape[rank - 1:])))
+
+
+def _load_data(dataset, rank, limit, seed):
+    """``data.load(dataset)`` with each image shaped by :func:`_example_shape` for a model of input ``rank``."""
+    from keras_ae import data
+
+    (x_train, y_train), (x_test, y_test) = data.load(dataset, flatten=rank == 1, limit=limit, seed=seed)
+    x_train, x_test = (x.reshape(len(x), *_example_shape(x.shape[1:], rank)) for x in (x_train, x_test))
+    return (x_train, y_train), (x_test, y_test)
 
 
 def _non_finite_guard(keras):
@@ -863,9 +889,7 @@ def _run_evaluate(args):
     model = keras_ae.load_model(model_path, compile=False)  # safe mode
     spec = _model_spec(model, args.dir)
     input_shape = tuple(model.inputs[0].shape[1:])
-    (_, _), (x_test, _) = data.load(
-        dataset, flatten=len(input_shape) == 1, limit=limit, seed=record.get("data_seed", DATA_SEED)
-    )
+    (_, _), (x_test, _) = _load_data(dataset, len(input_shape), limit, record.get("data_seed", DATA_SEED))
     if x_test.shape[1:] != input_shape:
         raise invalid("dataset", f"a dataset of the model's input shape {input_shape}",
                       dataset, f"Its examples have the shape {x_test.shape[1:]}")

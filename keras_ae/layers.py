@@ -17,6 +17,7 @@ __all__ = [
     "GaussianPosterior",
     "KLSparsity",
     "ReplicaSeedGenerator",
+    "SeededDropout",
     "corrupt",
     "kl_sparsity",
 ]
@@ -179,6 +180,50 @@ class Corruption(SeedStateMixin, keras.layers.Layer):
             "noise_level": self.noise_level,
             "seed": self.seed,
         }
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class SeededDropout(SeedStateMixin, keras.layers.Layer):
+    """Dropout whose masks differ per replica and whose seed state is saved.
+
+    Like ``keras.layers.Dropout`` (inverted dropout: in training, a fraction
+    ``rate`` of the inputs is set to zero and the others are scaled by
+    ``1 / (1 - rate)``; the identity otherwise), but the masks are drawn from
+    a :class:`ReplicaSeedGenerator`, so each ``tf.distribute`` replica drops
+    different units, and the generator's state is saved with the weights, so
+    training resumed from a ``.keras`` file draws the masks the saved model
+    would have drawn.
+
+    Args:
+        rate: Fraction of the inputs dropped, in [0, 1).
+        seed: Optional non-negative integer seed of the layer's
+            ``SeedGenerator``.
+        **kwargs: Base layer arguments (``name``, ``dtype``...).
+
+    Example:
+
+    ```python
+    x = keras_ae.layers.SeededDropout(0.2, seed=0)(x, training=True)
+    ```
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = v.check_float("rate", rate, low=0, high=1, high_open=True)
+        self.seed = v.check_int("seed", seed, minimum=0) if seed is not None else None
+        self.seed_generator = ReplicaSeedGenerator(seed)
+        self.supports_masking = True
+
+    def call(self, inputs, training=False):
+        if training and self.rate > 0:
+            return keras.random.dropout(inputs, self.rate, seed=self.seed_generator)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")

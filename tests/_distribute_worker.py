@@ -48,7 +48,11 @@ MIRRORED_CASES = {
     ),
     "vae": ("vae", {"hidden": (32,), "seed": 1}, None, "off"),
     "vae_noisy": ("vae", {"hidden": (32,), "seed": 1}, None, "on"),
+    "conv1d": ("conv1d", {"filters": (8, 4), "dropout": 0.0}, None, None),
+    "conv1d_dropout": ("conv1d", {"filters": (8, 4), "dropout": 0.2, "seed": 1}, None, None),
 }
+# The shape of one digit for a model of each input rank: a vector, or 8 time steps of 8 features.
+SHAPES = {1: (64,), 2: (8, 8)}
 
 
 def _emit(result):
@@ -79,12 +83,18 @@ def _deterministic_posterior(enabled):
         GaussianPosterior.call = original
 
 
+def _shape(model_name, options):
+    import keras_ae
+
+    return SHAPES[keras_ae.get_spec(model_name).rank_for(options)]
+
+
 def _build(model_name, options, optimizer):
     import keras
 
     import keras_ae
 
-    model = keras_ae.build(model_name, input_shape=(64,), latent_dim=8, **options)
+    model = keras_ae.build(model_name, input_shape=_shape(model_name, options), latent_dim=8, **options)
     if optimizer == "sgd":
         model.compile(optimizer=keras.optimizers.SGD(0.05), loss=model.loss)
     return model
@@ -130,11 +140,12 @@ def scenario_mirrored(args):
     import tensorflow as tf
 
     strategy = distribute.get_strategy("mirrored", devices=devices)
-    x = _data()
+    digits = _data()
     cases = args.cases.split(",") if args.cases else list(MIRRORED_CASES)
     result = {"replicas": strategy.num_replicas_in_sync, "cases": {}}
     for case in cases:
         model_name, options, optimizer, noise = MIRRORED_CASES[case]
+        x = digits.reshape(len(digits), *_shape(model_name, options))
         _deterministic_posterior(noise == "off")
         single, mirrored, initial = _reference_and_distributed(strategy, case)
         start = time.perf_counter()
@@ -156,7 +167,7 @@ def scenario_mirrored(args):
                              optimizer)
             _train(doubled, x, initial)
             entry["unscaled_penalty_weight_diff"] = _max_abs_diff(doubled.get_weights(), single.get_weights())
-        if noise == "on" or options.get("jacobian") == "hutchinson":
+        if noise == "on" or options.get("jacobian") == "hutchinson" or options.get("dropout", 0) > 0:
             # Seed-to-seed spread of single-device training, the yardstick of
             # the noisy comparison.
             other = _build(model_name, {**options, "seed": options["seed"] + 1}, optimizer)
@@ -169,22 +180,23 @@ def scenario_mirrored(args):
     # the same numbers; keras_ae's ReplicaSeedGenerator gives each its own,
     # and replica 0 the plain generator's. Then the same through a layer: the
     # VAE posterior sampling identical inputs on both replicas.
-    from keras_ae.layers import GaussianPosterior, ReplicaSeedGenerator
+    from keras_ae.layers import GaussianPosterior, ReplicaSeedGenerator, SeededDropout
 
     with strategy.scope():
         plain, ours = keras.random.SeedGenerator(0), ReplicaSeedGenerator(0)
         posterior = GaussianPosterior(beta=0.0, seed=0)
+        dropout = SeededDropout(0.5, seed=0)
 
     @tf.function
     def draw():
         def replica_fn():
             loc = tf.zeros((3, 2))
             return (keras.random.normal((4,), seed=plain), keras.random.normal((4,), seed=ours),
-                    posterior([loc, loc], training=True))
+                    posterior([loc, loc], training=True), dropout(tf.ones((3, 8)), training=True))
 
         return strategy.run(replica_fn)
 
-    plain_draws, our_draws, samples = (
+    plain_draws, our_draws, samples, masks = (
         [np.asarray(t) for t in strategy.experimental_local_results(part)] for part in draw()
     )
     result["noise"] = {
@@ -192,6 +204,7 @@ def scenario_mirrored(args):
         "ours_replicas_identical": bool(np.array_equal(our_draws[0], our_draws[1])),
         "ours_replica0_equals_plain": bool(np.array_equal(our_draws[0], plain_draws[0])),
         "posterior_replicas_identical": bool(np.array_equal(samples[0], samples[1])),
+        "dropout_replicas_identical": bool(np.array_equal(masks[0], masks[1])),
     }
     _emit(result)
 

@@ -1,10 +1,15 @@
 """Small models of every registered family, shared by the tests that follow the registry."""
 
 import keras
+import numpy as np
 
 import keras_ae
 
 SHAPE = (8, 8, 1)
+#: The example shape of the small models, by input rank: images for rank 3,
+#: windows of 8 time steps of 8 features for rank 2. Rank-1 models flatten
+#: their input, so they take the images too.
+SHAPES = {1: SHAPE, 2: (8, 8), 3: SHAPE}
 # Small widths keep the suite fast; a newly registered model is tested with
 # its defaults until it gets an entry here.
 SMALL = {
@@ -16,13 +21,35 @@ SMALL = {
     "beta_vae": {"hidden": (16,)},
     "conv": {"filters": (4, 8)},
     "conv_vae": {"filters": (4, 8), "hidden": (8,)},
+    "conv1d": {"filters": (4,)},
 }
 
 
+def shape_for(name, **options):
+    """The shape of one example of the small ``name`` model built with ``options``."""
+    spec = keras_ae.get_spec(name)
+    return SHAPES[spec.rank_for({**SMALL.get(name, {}), **options})]
+
+
+def examples(name=None, n=32, seed=0):
+    """``n`` examples uniform in [0, 1) of the shape ``name`` takes (``SHAPE`` without a name).
+
+    Every model of a given shape gets the same values: a fresh array, free to modify.
+    """
+    shape = SHAPE if name is None else shape_for(name)
+    return np.random.default_rng(seed).uniform(size=(n, *shape)).astype("float32")
+
+
 def tiny(name, seed=0, **options):
-    """Builds a small ``name`` model on ``SHAPE`` inputs with a 2-D code, seeded."""
+    """Builds a small ``name`` model on inputs of ``shape_for(name)`` with a 2-D code, seeded."""
     keras.utils.set_random_seed(seed)
-    return keras_ae.build(name, input_shape=SHAPE, latent_dim=2, **{**SMALL.get(name, {}), **options})
+    return keras_ae.build(name, input_shape=shape_for(name, **options), latent_dim=2,
+                          **{**SMALL.get(name, {}), **options})
+
+
+def registered_default(name, option):
+    """The registered default of ``option`` for model ``name``."""
+    return keras_ae.get_spec(name).options[option][1]
 
 
 def weights(model):

@@ -146,6 +146,7 @@ REFUSALS = [
     ["train", "sparse", "--option", "target=5"],
     ["train", "denoising", "--option", "base=dense", "--option", "filters=-1"],
     ["train", "denoising", "--option", "base=cnn"],
+    ["train", "conv1d", "--option", "dropout=1"],
     ["train", "vae", "--devices", "0"],
     ["train", "vae", "--out", "existing"],
     ["evaluate", "no-such-dir"],
@@ -183,6 +184,7 @@ print(json.dumps({{"results": results, "imported": sorted(
     assert "'target'" in messages["train sparse --option target=5"]
     assert "'filters'" in messages["train denoising --option base=dense --option filters=-1"]
     assert "'decoder_scale'" in messages["train vae --option decoder_scale=0"]
+    assert "Invalid value for 'dropout': expected a number in [0, 1)" in messages["train conv1d --option dropout=1"]
     assert "already exists" in messages["train vae --out existing"]
 
 
@@ -242,6 +244,28 @@ def test_train_vae_writes_the_run(vae_run):
     model = keras_ae.load_model(out / "model.keras", compile=False)
     assert isinstance(model, keras_ae.models.VariationalAutoencoder)
     assert model.options["model"] == "vae" and model.likelihood == "bernoulli"
+
+
+def test_train_conv1d_reads_each_digit_as_8_steps_of_8_features(tmp_path, capsys):
+    out = tmp_path / "run"
+    status, _, err = _run(["train", "conv1d", "--out", str(out), "--option", "filters=8", *QUICK])
+    assert status == 0, err
+    assert set(os.listdir(out)) == COMMON_FILES  # no prior: no samples.png, manifold.png
+    for name in ("loss.png", "reconstructions.png", "codes.png"):
+        _assert_png(out / name)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["input_shape"] == [8, 8] and metrics["options"] == {"filters": [8]}
+    assert metrics["latent_dim"] == 16 and "elbo" not in metrics
+    model = keras_ae.load_model(out / "model.keras")
+    assert model.options["model"] == "conv1d" and model.likelihood == "gaussian"
+    # The test windows are the rows of the test digits (the channel axis dropped).
+    (_, _), (x_test, _) = data.load("digits", limit=200, seed=cli.DATA_SEED)
+    windows = x_test[..., 0]
+    error = np.mean(np.sum((model.predict(windows, verbose=0) - windows) ** 2, axis=(1, 2)))
+    assert error == pytest.approx(metrics["reconstruction_error"], rel=1e-5)
+    assert cli.main(["evaluate", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["reconstruction_error"] == pytest.approx(metrics["reconstruction_error"], rel=1e-6)
 
 
 @pytest.mark.parametrize("fixture", ["dense_run", "vae_run"])
@@ -304,6 +328,8 @@ def test_overwrite_replaces_only_a_run_and_only_after_success(tmp_path, monkeypa
         (["train", "denoising", "--option", "noise=gausian"], ["'noise'", "Did you mean 'gaussian'?"]),
         (["train", "vae", "--option", "hidden=0,4"], ["'hidden'", "positive integers"]),
         (["train", "conv", "--option", "filters=8,8,8,8"], ["'input_shape'", "divisible by 16"]),
+        (["train", "conv1d", "--option", "filters=8,8,8,8"],
+         ["'input_shape'", "timesteps divisible by 16", "filters=(8, 8, 8, 8)", "input_shape=(8, 8)"]),
         (["train", "vae", "--strategy", "bogus"], ["--strategy", "invalid choice"]),
         (["evaluate", "no-such-dir"], ["model.keras"]),
     ],

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_ae
-from keras_ae.layers import Corruption, GaussianPosterior, KLSparsity, ReplicaSeedGenerator
+from keras_ae.layers import Corruption, GaussianPosterior, KLSparsity, ReplicaSeedGenerator, SeededDropout
 
 
 def kl_by_hand(h, rho):
@@ -133,6 +133,34 @@ def test_replica_seed_generator_matches_keras_outside_a_strategy():
     np.testing.assert_array_equal(ours.state.value, plain.state.value)
     assert isinstance(GaussianPosterior(seed=1).seed_generator, ReplicaSeedGenerator)
     assert isinstance(Corruption(seed=1).seed_generator, ReplicaSeedGenerator)
+    assert isinstance(SeededDropout(0.2, seed=1).seed_generator, ReplicaSeedGenerator)
+
+
+def test_seeded_dropout_is_keras_dropout_with_its_own_seeds():
+    x = np.random.default_rng(0).uniform(0.5, 1.5, size=(200, 50)).astype("float32")
+    layer = SeededDropout(0.3, seed=2)
+    y = np.asarray(layer(x, training=True))
+    assert abs(np.mean(y == 0) - 0.3) < 0.02
+    np.testing.assert_allclose(y[y != 0], (x / 0.7)[y != 0], rtol=1e-6)  # inverted dropout
+    np.testing.assert_array_equal(layer(x, training=False), x)
+    # The same masks as keras.layers.Dropout seeded alike, outside a strategy.
+    plain = keras.layers.Dropout(0.3, seed=2)
+    np.testing.assert_array_equal(SeededDropout(0.3, seed=2)(x, training=True), plain(x, training=True))
+    np.testing.assert_array_equal(SeededDropout(0.0)(x, training=True), x)
+    with pytest.raises(ValueError, match=r"Invalid value for 'rate': expected a number in \[0, 1\)"):
+        SeededDropout(1.0)
+    again = SeededDropout.from_config(SeededDropout(0.25, seed=5, name="d").get_config())
+    assert (again.rate, again.seed, again.name) == (0.25, 5, "d")
+
+
+def test_seeded_dropout_saves_its_seed_state(tmp_path):
+    x = np.ones((4, 16), "float32")
+    inputs = keras.Input((16,))
+    model = keras.Model(inputs, SeededDropout(0.5, seed=0, name="drop")(inputs))
+    model(x, training=True)  # advances the generator
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(loaded(x, training=True), model(x, training=True))
 
 
 def test_posterior_adds_its_kl_only_when_given_a_beta():

@@ -3,36 +3,39 @@
 import keras
 import numpy as np
 import pytest
-from _tiny import SHAPE, tiny, weights
+from _tiny import SHAPE, examples, shape_for, tiny, weights
 
 import keras_ae
 
 
 @pytest.fixture(scope="module")
 def data():
-    return np.random.default_rng(0).uniform(size=(32, *SHAPE)).astype("float32")
+    """Examples of ``SHAPE``, for the tests of one image model; a test of every model uses ``examples(name)``."""
+    return examples()
 
 
 def test_registry_lists_the_six_families():
     assert set(keras_ae.list_models()) >= {
-        "dense", "conv", "denoising", "sparse", "contractive", "vae", "beta_vae", "conv_vae",
+        "dense", "conv", "denoising", "sparse", "contractive", "vae", "beta_vae", "conv_vae", "conv1d",
     }
 
 
 @pytest.mark.parametrize("name", keras_ae.list_models())
-def test_sub_models_work_alone(name, data):
-    model = tiny(name)
+def test_sub_models_work_alone(name):
+    data = examples(name)
+    model = tiny(name, likelihood="bernoulli")
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
     codes = encoder.predict(data, verbose=0)
     assert codes.shape == (32, 2)
     samples = decoder.predict(np.random.default_rng(1).normal(size=(5, 2)).astype("float32"), verbose=0)
-    assert samples.shape == (5, *SHAPE)
+    assert samples.shape == (5, *shape_for(name))
     assert samples.min() >= 0 and samples.max() <= 1  # Bernoulli means: probabilities
     np.testing.assert_allclose(model.predict(data, verbose=0), decoder.predict(codes, verbose=0), atol=1e-6)
 
 
 @pytest.mark.parametrize("name", keras_ae.list_models())
-def test_fit_save_load_resume(name, data, tmp_path):
+def test_fit_save_load_resume(name, tmp_path):
+    data = examples(name)
     model = tiny(name)
     history = model.fit(data, data, epochs=2, batch_size=16, shuffle=False, verbose=0)
     losses = history.history["loss"]
@@ -61,7 +64,8 @@ def test_fit_save_load_resume(name, data, tmp_path):
 
 
 @pytest.mark.parametrize("name", keras_ae.list_models())
-def test_seed_makes_training_reproducible(name, data):
+def test_seed_makes_training_reproducible(name):
+    data = examples(name)
     runs = []
     for _ in range(2):
         model = tiny(name, seed=7)
