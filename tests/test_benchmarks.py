@@ -182,3 +182,31 @@ def test_scaling_smoke_writes_its_table(tmp_path):
     assert one[0] == "1" and two[0] == "2"  # replicas
     assert _finite(one[2]) > 0 and _finite(two[2]) > 0  # samples/s
     assert _finite(one[4]) == 1.0 and _finite(two[4]) > 0  # ratio to 1 replica
+
+
+def test_anomaly_smoke(tmp_path, keras_home):
+    shared = MNIST.parent
+    for folder in ("odds", "nab", "telemanom", "fashion-mnist"):
+        if not (shared / folder).is_dir():
+            pytest.skip(f"{shared / folder} not found")
+    home = tmp_path / "home"
+    shutil.copytree(keras_home, home)
+    for folder in ("odds", "nab", "fashion-mnist"):
+        shutil.copytree(shared / folder, home / "datasets" / folder)
+    (home / "datasets" / "telemanom").mkdir()
+    for name in ("labeled_anomalies.csv", "data.zip"):
+        shutil.copyfile(shared / "telemanom" / name, home / "datasets" / "telemanom" / name)
+    stdout, text = _run("anomaly.py", tmp_path / "anomaly.md", home)
+    assert "Skipped" not in text
+    detectors = ["AE", "VAE", "PCA", "KPCA", "IForest", "OCSVM"]
+    rows = _table_rows(text)
+    assert rows["set"] == detectors and rows["spacecraft"] == detectors
+    for label in ("cardio", "mnist 0", "fashion_mnist 0", "SMAP", "MSL", "NAB jumpsup"):
+        for cell in rows[label]:
+            assert 0 <= _finite(cell.strip("*")) <= 1, (label, cell)
+    # Point adjustment can only raise F1 at a fixed threshold.
+    for line in stdout.splitlines():
+        m = re.search(r" F1 ([0-9.]+) pa-F1 ([0-9.]+)", line)
+        if m:
+            assert float(m.group(2)) >= float(m.group(1)), line
+    assert "AE vs PCA" in text and "AE vs KPCA" in text
