@@ -240,7 +240,26 @@ def step_scores(window_scores, starts, window, n_steps, reduce="mean"):
     return total / count if reduce == "mean" else total
 
 
-class AutoencoderDetector(OutlierMixin, BaseEstimator):
+class _Detector(OutlierMixin, BaseEstimator):
+    """scikit-learn's outlier API on top of ``anomaly_scores`` and ``threshold_``."""
+
+    def anomaly_scores(self, X):  # pragma: no cover - implemented by subclasses
+        raise NotImplementedError
+
+    def score_samples(self, X):
+        """Opposite of :meth:`anomaly_scores`: higher means more normal (scikit-learn's convention)."""
+        return -self.anomaly_scores(X)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers, positive for inliers."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """``+1`` for inliers and ``-1`` for outliers (anomaly score above ``threshold_``)."""
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+
+class AutoencoderDetector(_Detector):
     """Anomaly detector scoring examples by how badly an autoencoder reconstructs them.
 
     The model is any registered ``keras_ae`` builder, trained on ``X`` with
@@ -398,18 +417,6 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         return self._scores(self._check_X(X, self.input_shape_))
 
-    def score_samples(self, X):
-        """Opposite of :meth:`anomaly_scores`: higher means more normal (scikit-learn's convention)."""
-        return -self.anomaly_scores(X)
-
-    def decision_function(self, X):
-        """``score_samples(X) - offset_``: negative for outliers, positive for inliers."""
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """``+1`` for inliers and ``-1`` for outliers (score above ``threshold_``)."""
-        return np.where(self.decision_function(X) < 0, -1, 1)
-
     # ------------------------------------------------------------------
     # Pickling: the Keras model travels as a .keras file.
 
@@ -512,7 +519,7 @@ class AutoencoderDetector(OutlierMixin, BaseEstimator):
         return -metrics.reconstruction_probability(model, X, samples=n, seed=self.seed)
 
 
-class SeriesDetector(OutlierMixin, BaseEstimator):
+class SeriesDetector(_Detector):
     """Scores every time step of a series with a detector of sliding windows.
 
     The series ``(n_steps, n_features)`` is cut into windows of ``window``
@@ -597,18 +604,6 @@ class SeriesDetector(OutlierMixin, BaseEstimator):
             raise v.invalid("X", f"a series of {self.n_features_in_} features per step, as in fit",
                             f"array of shape {np.shape(X)}")
         return self._step_scores(series)
-
-    def score_samples(self, X):
-        """Opposite of :meth:`anomaly_scores` (higher means more normal)."""
-        return -self.anomaly_scores(X)
-
-    def decision_function(self, X):
-        """``score_samples(X) - offset_``: negative for anomalous steps."""
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X):
-        """``+1`` for normal steps and ``-1`` for anomalous ones."""
-        return np.where(self.decision_function(X) < 0, -1, 1)
 
     def _step_scores(self, series):
         windows, starts = sliding_windows(series, self.window, 1)
