@@ -233,3 +233,21 @@ def test_step_scores_reduce_over_covering_windows():
     np.testing.assert_allclose(anomaly.step_scores(scores, starts, 3, 7, "min"), [1, 1, 1, 3, 3, 5, 5])
     with pytest.raises(ValueError, match="Invalid value for 'starts': expected windows covering every time step"):
         anomaly.step_scores(scores, starts, 2, 7)
+
+
+def test_conv_detector_on_images_and_conv1d_series_by_default():
+    from keras_ae import data
+
+    x_train, (x_test, y_test) = data.load_novelty("digits", normal_class=1, limit=150)
+    assert x_train.shape[1:] == (8, 8, 1)
+    images = AutoencoderDetector("conv", {"filters": (8,), "likelihood": "bernoulli"}, **FAST).fit(x_train)
+    assert images.model_.name == "conv" and images.input_shape_ == (8, 8, 1)
+    assert roc_auc_score(y_test, images.anomaly_scores(x_test)) > 0.8
+    with pytest.raises(ValueError, match=r"expected examples of shape \(8, 8, 1\)"):
+        images.predict(x_test.reshape(len(x_test), 64))
+    default = SeriesDetector(window=16, stride=4)
+    series = default.fit(_series(120))  # no detector given: a conv1d autoencoder
+    assert series.detector_.model_.name == "conv1d"
+    assert series.detector_.model_.input_shape[1:] == (16, 1)
+    assert series.anomaly_scores(_series(100)).shape == (100,)
+    assert clone(default).get_params()["detector"] is None

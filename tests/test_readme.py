@@ -19,3 +19,13 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     block = block.replace("epochs=30", "epochs=1").replace("k=100", "k=5")
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README example", "exec"), {})
+
+
+def test_readme_anomaly_example_runs(tmp_path, monkeypatch, capsys):
+    block = re.search(r"## Anomaly detection\n.*?```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(block.replace("epochs=100", "epochs=30"), "README anomaly example", "exec"), namespace)
+    # What the comment promises: the other digits score higher than zeros.
+    assert float(capsys.readouterr().out.split()[-1]) > 0.9
+    assert 0 < namespace["flagged"].mean() < 1
