@@ -301,7 +301,9 @@ class AutoencoderDetector(_Detector):
             loss.
         patience: Epochs without improvement before training stops.
         samples: Posterior samples of the VAE scores.
-        seed: Seed of the split, the weights and the samples.
+        seed: Seed of the split, the weights, the shuffling and the samples
+            (``fit`` calls ``keras.utils.set_random_seed(seed)``, which also
+            seeds Python's, NumPy's and TensorFlow's global generators).
         verbose: Keras' ``fit`` verbosity (0 silent).
 
     Attributes:
