@@ -100,7 +100,7 @@ def score(name, x_train, x_test, *, latent, hidden, args, seed, ae_model="dense"
             model, options, score_name = "vae", {"latent_dim": latent, "hidden": hidden}, "iwae"
             x_train, x_test = flat_train, flat_test
         detector = anomaly.AutoencoderDetector(
-            model, options, score=score_name, epochs=args.epochs, batch_size=args.batch_size,
+            model, options, anomaly_score=score_name, epochs=args.epochs, batch_size=args.batch_size,
             patience=args.patience, samples=16, seed=seed,
         ).fit(x_train)
         return detector.decision_scores_, detector.anomaly_scores(x_test)

@@ -97,8 +97,13 @@ def suggest(value, choices):
     """Returns ``"Did you mean 'x'?"`` for the closest choice, or ``""``."""
     if not isinstance(value, str):
         return ""
-    close = difflib.get_close_matches(value, choices, n=1)
-    close = close or [c for c in sorted(choices) if c.startswith(value) or value.startswith(c)]
+    # Case and surrounding spaces are not what a user means to vary.
+    folded = {c.casefold(): c for c in sorted(choices) if isinstance(c, str)}
+    key = value.strip().casefold()
+    if key in folded:
+        return f"Did you mean '{folded[key]}'?"
+    close = [folded[c] for c in difflib.get_close_matches(key, list(folded), n=1)]
+    close = close or [c for f, c in folded.items() if f.startswith(key) or key.startswith(f)]
     return f"Did you mean '{close[0]}'?" if close else ""
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "AutoencoderDetector",
     "SeriesDetector",
     "point_adjust",
+    "roc_auc_scorer",
     "sliding_windows",
     "step_scores",
     "threshold",
@@ -96,12 +97,10 @@ def threshold(scores, rule="contamination", *, contamination=0.1, k=3.0, labels=
     """
     rule = v.check_choice("rule", rule, THRESHOLDS)
     scores = _check_scores("scores", scores)
-    contamination = _check_contamination(contamination)
-    k = v.check_float("k", k, low=0)
     if rule == "contamination":
-        return float(np.quantile(scores, 1.0 - contamination))
+        return float(np.quantile(scores, 1.0 - _check_contamination(contamination)))
     if rule == "mean_std":
-        return float(scores.mean() + k * scores.std())
+        return float(scores.mean() + v.check_float("k", k, low=0) * scores.std())
     if rule == "max":
         return float(scores.max())
     labels = _check_labels("labels", labels, len(scores))
@@ -113,6 +112,43 @@ def threshold(scores, rule="contamination", *, contamination=0.1, k=3.0, labels=
     best = int(np.argmax(f1[:-1]))  # the last point has no threshold
     # The curve flags `score >= cut`; ours flags `score > threshold`.
     return float(np.nextafter(cuts[best], -np.inf))
+
+
+def roc_auc_scorer(estimator, X, y):
+    """ROC-AUC of a fitted detector's anomaly scores: a scorer for model selection.
+
+    scikit-learn's ``scoring="roc_auc"`` ranks examples by
+    ``decision_function``, where higher means more *normal*; with labels
+    1 = anomaly (as keras_ae's loaders give them) it reports ``1 - AUC``.
+    This scorer ranks by the anomaly score, ``-score_samples(X)``, so pass
+    it as ``scoring=`` to ``cross_val_score`` or ``GridSearchCV`` (which then
+    fit on all of each training fold, and choose by labelled held-out folds).
+
+    Args:
+        estimator: A fitted detector (or a ``Pipeline`` ending in one) with
+            ``score_samples``.
+        X: Examples.
+        y: Labels ``(n,)``: 0 normal, 1 anomaly, both present.
+
+    Returns:
+        The ROC-AUC, a float in ``[0, 1]``.
+
+    Raises:
+        ValueError: If ``y`` is not 0/1 labels of both classes for ``X``.
+
+    Example:
+
+    ```python
+    from sklearn.model_selection import GridSearchCV
+    search = GridSearchCV(AutoencoderDetector("dense"), {"model_options": [{"latent_dim": 2}, {"latent_dim": 8}]},
+                          scoring=keras_ae.anomaly.roc_auc_scorer, cv=3).fit(x, y)
+    ```
+    """
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.asarray(y)
+    labels = _check_labels("y", labels, len(labels), purpose="a ROC-AUC")
+    return float(roc_auc_score(labels, -np.asarray(estimator.score_samples(X))))
 
 
 def point_adjust(labels, predictions):
@@ -217,12 +253,18 @@ def step_scores(window_scores, starts, window, n_steps, reduce="mean"):
     """
     reduce = v.check_choice("reduce", reduce, ("max", "mean", "min"))
     window_scores = _check_scores("window_scores", window_scores)
-    starts = np.asarray(starts, dtype=np.int64)
+    raw = np.asarray(starts) if starts is not None else np.asarray([], dtype=object)
+    if raw.dtype.kind not in "iu" or raw.ndim != 1:
+        raise v.invalid("starts", "a 1-D array of integer start indices", _Described(raw))
+    starts = raw.astype(np.int64)
     window = v.check_int("window", window)
     n_steps = v.check_int("n_steps", n_steps)
-    if starts.shape != window_scores.shape or starts.min() < 0 or starts.max() + window > n_steps:
-        raise v.invalid("starts", f"{len(window_scores)} window starts in [0, {n_steps - window}]",
-                        f"array of shape {starts.shape}")
+    if starts.shape != window_scores.shape:
+        raise v.invalid("starts", f"one start per window score ({len(window_scores)})", _Described(starts))
+    outside = starts[(starts < 0) | (starts + window > n_steps)]
+    if outside.size:
+        raise v.invalid("starts", f"window starts in [0, n_steps - window] = [0, {n_steps - window}]",
+                        _Described(starts), f"{outside.size} starts are outside, e.g. {outside[:3].tolist()}")
     if reduce == "mean":
         total, count = np.zeros(n_steps), np.zeros(n_steps)
         for offset in range(window):
@@ -288,7 +330,8 @@ class AutoencoderDetector(_Detector):
             ``input_shape`` (taken from ``X``). ``latent_dim`` defaults to
             the model's default code size, at most half the number of
             features; ``likelihood`` defaults to ``"gaussian"``.
-        score: One of :data:`SCORES`.
+        anomaly_score: One of :data:`SCORES`. (Not named ``score``:
+            scikit-learn reserves that name for a scoring method.)
         threshold: Rule of the threshold, one of :data:`THRESHOLDS` (see
             :func:`threshold`); ``"best_f1"`` needs ``y`` in :meth:`fit`.
         contamination: Expected fraction of anomalies in ``(0, 0.5]``, for
@@ -330,12 +373,12 @@ class AutoencoderDetector(_Detector):
     ```
     """
 
-    def __init__(self, model="dense", model_options=None, *, score="reconstruction_error",
+    def __init__(self, model="dense", model_options=None, *, anomaly_score="reconstruction_error",
                  threshold="contamination", contamination=0.1, k=3.0, epochs=100, batch_size=64,
                  validation_fraction=0.1, patience=10, samples=16, seed=0, verbose=0):
         self.model = model
         self.model_options = model_options
-        self.score = score
+        self.anomaly_score = anomaly_score
         self.threshold = threshold
         self.contamination = contamination
         self.k = k
@@ -374,19 +417,16 @@ class AutoencoderDetector(_Detector):
         params = self._checked_params()
         X = self._check_X(X)
         labels = _check_labels("y", y, len(X)) if params["threshold"] == "best_f1" else None
-        n_val = int(round(params["validation_fraction"] * len(X)))
-        if params["validation_fraction"] > 0 and not 1 <= n_val < len(X):
-            raise v.invalid("validation_fraction", f"a fraction leaving at least one of the {len(X)} "
-                            "examples on each side of the split", params["validation_fraction"])
+        n_val = _n_validation(params["validation_fraction"], len(X))
         order = np.random.default_rng(params["seed"]).permutation(len(X))
         x_val, x_train = X[order[:n_val]], X[order[n_val:]]
 
         keras.utils.set_random_seed(params["seed"])
         model = keras_ae.build(params["model"], **self._build_options(X))
-        if params["score"] in _VAE_SCORES and not isinstance(model, VariationalAutoencoder):
-            raise v.invalid("score", "'reconstruction_error' for a model that is not a VAE "
+        if params["anomaly_score"] in _VAE_SCORES and not isinstance(model, VariationalAutoencoder):
+            raise v.invalid("anomaly_score", "'reconstruction_error' for a model that is not a VAE "
                             f"(model={params['model']!r}); the likelihood scores need a VAE such as 'vae'",
-                            params["score"])
+                            params["anomaly_score"])
         monitor = "val_loss" if n_val else "loss"
         stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=params["patience"],
                                                 restore_best_weights=True)
@@ -409,7 +449,7 @@ class AutoencoderDetector(_Detector):
             X: Array ``(n, ...)`` shaped like the training examples.
 
         Returns:
-            ``float64`` array ``(n,)`` in the units of :attr:`score`.
+            ``float64`` array ``(n,)`` in the units of ``anomaly_score``.
 
         Raises:
             sklearn.exceptions.NotFittedError: Before :meth:`fit`.
@@ -464,10 +504,14 @@ class AutoencoderDetector(_Detector):
         options = p["model_options"]
         if options is not None and not isinstance(options, dict):
             raise v.invalid("model_options", "a dict of the builder's options or None", options)
-        for key in ("input_shape", "compile"):
-            if key in (options or {}):
+        allowed = sorted(set(_registry.get_spec(p["model"]).options) - {"input_shape", "compile"})
+        for key in options or {}:
+            if key in ("input_shape", "compile"):
                 raise v.invalid("model_options", f"options without '{key}' (the detector sets it)", options)
-        p["score"] = v.check_choice("score", p["score"], SCORES)
+            if key not in allowed:
+                raise v.invalid("model_options", f"options of model {p['model']!r} among {allowed}", options,
+                                f"Unknown option {key!r}. {v.suggest(key, allowed)}".rstrip())
+        p["anomaly_score"] = v.check_choice("anomaly_score", p["anomaly_score"], SCORES)
         p["threshold"] = v.check_choice("threshold", p["threshold"], THRESHOLDS)
         _check_contamination(p["contamination"])
         v.check_float("k", p["k"], low=0)
@@ -476,7 +520,8 @@ class AutoencoderDetector(_Detector):
         v.check_float("validation_fraction", p["validation_fraction"], low=0, high=1, high_open=True)
         v.check_int("patience", p["patience"])
         v.check_int("samples", p["samples"])
-        v.check_int("seed", p["seed"], minimum=0)
+        if v.check_int("seed", p["seed"], minimum=0) >= 2**32:
+            raise v.invalid("seed", "an integer in [0, 2**32)", p["seed"])
         v.check_int("verbose", p["verbose"], minimum=0)
         return p
 
@@ -495,30 +540,28 @@ class AutoencoderDetector(_Detector):
         return options
 
     def _check_X(self, X, expected=None):
-        if hasattr(X, "toarray"):
-            raise v.invalid("X", "a dense array (sparse matrices are not supported)", type(X).__name__)
-        X = v.check_array("X", np.asarray(X), finite=True)
+        X = _as_float32("X", X)
         if X.ndim < 2:
-            raise v.invalid("X", "an array of examples of shape (n_samples, n_features, ...)",
-                            f"array of shape {X.shape}")
-        if expected is None and len(X) < 2:
-            raise v.invalid("X", "at least 2 examples", f"array of shape {X.shape}")
+            raise v.invalid("X", "an array of examples of shape (n_samples, n_features, ...)", _Described(X))
+        if len(X) < (2 if expected is None else 1):
+            raise v.invalid("X", f"at least {2 if expected is None else 1} examples", _Described(X))
         if expected is not None and tuple(X.shape[1:]) != expected:
-            raise v.invalid("X", f"examples of shape {expected}, as in fit", f"array of shape {X.shape}")
-        return X.astype(np.float32, copy=False)
+            raise v.invalid("X", f"examples of shape {expected}, as in fit", _Described(X))
+        return X
 
     def _scores(self, X):
         from keras_ae import metrics
 
         model, n = self.model_, self.samples
-        if self.score == "reconstruction_error":
+        if self.anomaly_score == "reconstruction_error":
             reconstructions = model.predict(X, batch_size=max(self.batch_size, 256), verbose=0)
             return metrics.reconstruction_error(X, reconstructions)
-        if self.score == "elbo":
-            return -np.mean([metrics.elbo(model, X, seed=self.seed + i) for i in range(n)], axis=0)
-        if self.score == "iwae":
-            return -metrics.iwae_log_likelihood(model, X, k=n, seed=self.seed)
-        return -metrics.reconstruction_probability(model, X, samples=n, seed=self.seed)
+        # Common random numbers: a row's score depends on the row and the seed only.
+        if self.anomaly_score == "elbo":
+            return -np.mean([metrics.elbo(model, X, seed=self.seed + i, common_noise=True) for i in range(n)], axis=0)
+        if self.anomaly_score == "iwae":
+            return -metrics.iwae_log_likelihood(model, X, k=n, seed=self.seed, common_noise=True)
+        return -metrics.reconstruction_probability(model, X, samples=n, seed=self.seed, common_noise=True)
 
 
 class SeriesDetector(_Detector):
@@ -556,7 +599,10 @@ class SeriesDetector(_Detector):
     _, values, labels = keras_ae.data.load_nab("art_daily_jumpsup")
     normal = keras_ae.data.load_nab("art_daily_small_noise")[1]
     mean, std = normal.mean(), normal.std()
-    detector = keras_ae.anomaly.SeriesDetector(window=288, point_score="min")
+    # keras.io's rule: a step is anomalous when all its windows score above
+    # the largest training score.
+    detector = keras_ae.anomaly.SeriesDetector(
+        keras_ae.anomaly.AutoencoderDetector("conv1d", threshold="max"), window=288, point_score="min")
     detector.fit((normal[:, None] - mean) / std)
     flagged = detector.predict((values[:, None] - mean) / std) == -1
     ```
@@ -585,10 +631,16 @@ class SeriesDetector(_Detector):
         detector = self.detector if self.detector is not None else AutoencoderDetector("conv1d")
         if not isinstance(detector, AutoencoderDetector):
             raise v.invalid("detector", "an AutoencoderDetector or None", detector)
+        detector._checked_params()  # every mistake is reported before training
         v.check_choice("point_score", self.point_score, ("max", "mean", "min"))
         series = _check_series("X", X)
         labels = _check_labels("y", y, len(series)) if detector.threshold == "best_f1" else None
         windows, _ = sliding_windows(series, self.window, self.stride)
+        needed = 2
+        if len(windows) < needed:
+            raise v.invalid("window", f"a window and stride leaving at least {needed} windows of the "
+                            f"{len(series)}-step series to train on", self.window,
+                            f"With stride={self.stride} there are {len(windows)}")
         # The window model's own threshold is not used; this one is set on steps.
         self.detector_ = clone(detector).set_params(threshold="contamination").fit(windows)
         self.n_features_in_ = series.shape[1]
@@ -604,7 +656,7 @@ class SeriesDetector(_Detector):
         series = _check_series("X", X)
         if series.shape[1] != self.n_features_in_:
             raise v.invalid("X", f"a series of {self.n_features_in_} features per step, as in fit",
-                            f"array of shape {np.shape(X)}")
+                            _Described(np.asarray(X)))
         return self._step_scores(series)
 
     def _step_scores(self, series):
@@ -624,6 +676,42 @@ class _KerasFile:
 # Checks
 
 
+class _Described:
+    """Shows an array as ``<float32 array of shape (n, d)>`` in an error message."""
+
+    def __init__(self, x):
+        self.text = v._describe(x) + ">"
+
+    def __repr__(self):
+        return self.text
+
+
+def _as_float32(name, x):
+    """``x`` as a finite float32 NumPy array, or the standard error naming ``name``."""
+    if hasattr(x, "toarray"):
+        raise v.invalid(name, "a dense array (sparse matrices are not supported)", type(x).__name__)
+    try:
+        array = np.asarray(x)
+    except ValueError as error:  # ragged nested lists
+        raise v.invalid(name, "a rectangular array of numbers", f"<{type(x).__name__}: {error}>") from None
+    v.check_array(name, array, finite=True)
+    with np.errstate(over="ignore"):
+        converted = array.astype(np.float32, copy=False)
+    if array.dtype.kind == "f" and not np.isfinite(converted).all():
+        raise v.invalid(name, "values within float32's range (|x| < 3.4e38)", _Described(array))
+    return converted
+
+
+def _n_validation(fraction, n):
+    """Size of the validation split: ``round(fraction * n)``, at least 1 when ``fraction > 0``."""
+    if fraction == 0:
+        return 0
+    if n < 2:
+        raise v.invalid("X", "at least 2 examples when validation_fraction > 0 (or validation_fraction=0)",
+                        f"<{n} example(s)>")
+    return min(n - 1, max(1, int(round(fraction * n))))
+
+
 def _check_contamination(value):
     return v.check_float("contamination", value, low=0, high=0.5, low_open=True)
 
@@ -631,7 +719,7 @@ def _check_contamination(value):
 def _check_scores(name, scores):
     scores = np.asarray(v.check_array(name, np.asarray(scores), finite=True), dtype=np.float64)
     if scores.ndim != 1 or scores.size == 0:
-        raise v.invalid(name, "a non-empty 1-D array of anomaly scores", f"array of shape {scores.shape}")
+        raise v.invalid(name, "a non-empty 1-D array of anomaly scores", _Described(scores))
     return scores
 
 
@@ -641,31 +729,30 @@ def _check_binary(name, values, n=None):
     array = np.asarray(values)
     if array.ndim != 1 or (n is not None and len(array) != n):
         expected = f"a 1-D array of {n} labels" if n is not None else "a 1-D array"
-        raise v.invalid(name, f"{expected} of 0 (normal) and 1 (anomaly)", f"array of shape {array.shape}")
+        raise v.invalid(name, f"{expected} of 0 (normal) and 1 (anomaly)", _Described(array))
     if array.dtype.kind not in "biuf" or not np.isin(array, (0, 1)).all():
         raise v.invalid(name, "labels 0 (normal) and 1 (anomaly)",
                         f"array with values {np.unique(array)[:5].tolist()}")
     return array.astype(np.int64)
 
 
-def _check_labels(name, labels, n):
+def _check_labels(name, labels, n, purpose="threshold='best_f1'"):
     if labels is None:
-        raise v.invalid(name, f"{n} labels of 0 (normal) and 1 (anomaly) for threshold='best_f1'", None)
+        raise v.invalid(name, f"{n} labels of 0 (normal) and 1 (anomaly) for {purpose}", None)
     labels = _check_binary(name, labels, n)
     if labels.min() == labels.max():
-        raise v.invalid(name, "labels holding both classes, 0 (normal) and 1 (anomaly), for "
-                        "threshold='best_f1'", f"array of {n} labels all equal to {labels[0]}")
+        raise v.invalid(name, f"labels holding both classes, 0 (normal) and 1 (anomaly), for {purpose}",
+                        f"<{n} labels all equal to {labels[0]}>")
     return labels
 
 
 def _check_series(name, series):
     if isinstance(series, numbers.Number):
         raise v.invalid(name, "a series of shape (n_steps,) or (n_steps, n_features)", series)
-    series = np.asarray(v.check_array(name, np.asarray(series), finite=True), dtype=np.float32)
+    series = _as_float32(name, series)
     if series.ndim == 1:
         series = series[:, None]
     if series.ndim != 2 or len(series) == 0:
-        raise v.invalid(name, "a series of shape (n_steps,) or (n_steps, n_features)",
-                        f"array of shape {series.shape}")
+        raise v.invalid(name, "a series of shape (n_steps,) or (n_steps, n_features)", _Described(series))
     return series
 

@@ -166,6 +166,8 @@ _NAB = {
 # and indices shifted by 250 also circulate). The archive is checked by its
 # contents instead: no digest of the published data.zip is known.
 _TELEMANOM_CSV_URL = "https://raw.githubusercontent.com/khundman/telemanom/master/labeled_anomalies.csv"
+_TELEMANOM_CSV_ROWS = 82
+_NAB_ROWS = 4032  # both series: 14 days of 288 five-minute steps
 _TELEMANOM_CSV_SHA256 = "057ce2d6c8875982bf4e5404aefea14efdcbce413d80826d2b737c95b59b7539"
 _TELEMANOM_ZIP_URL = "https://s3-us-west-2.amazonaws.com/telemanom/data.zip"
 _TELEMANOM_COLUMNS = ("chan_id", "spacecraft", "anomaly_sequences", "num_values")
@@ -614,6 +616,13 @@ def load_nab(name, *, download=False):
         call=f"load_nab({name!r}, download=True)",
     )
     timestamps, values = _read_nab(path, url)
+    if len(values) != _NAB_ROWS:
+        warnings.warn(
+            f"{path} has {len(values)} rows; the official file has {_NAB_ROWS}. It is loaded as it is, "
+            "and its labels may be incomplete.",
+            UserWarning,
+            stacklevel=2,
+        )
     labels = np.zeros(len(timestamps), dtype=np.int64)
     for start, end in windows:
         inside = (timestamps >= np.datetime64(start, "s")) & (timestamps <= np.datetime64(end, "s"))
@@ -1224,6 +1233,14 @@ def _read_telemanom_labels(download):
         raise OSError(f"Could not read {path} as a CSV text file ({error}). {fix}") from error
     if not rows:
         raise OSError(f"{path} is not the telemanom labels file: it has no rows. {fix}")
+    count = sum(len(row.lines) for row in rows.values())
+    if count != _TELEMANOM_CSV_ROWS:
+        warnings.warn(
+            f"{path} has {count} rows; the current official file has {_TELEMANOM_CSV_ROWS} (older "
+            "copies with 81 rows and shifted indices also circulate). It is read as it is.",
+            UserWarning,
+            stacklevel=3,
+        )
     return rows
 
 

@@ -58,6 +58,8 @@ class _VAEParts:
         self.scale = model.decoder_scale
         self.latent_dim = model.latent_dim
         v.check_array("x", x, finite=True, unit_interval=self.likelihood == "bernoulli")
+        if len(x) == 0:
+            raise v.invalid("x", "at least one example", f"array of shape {np.shape(x)}")
         expected = tuple(model.inputs[0].shape[1:])
         if tuple(np.shape(x)[1:]) != expected:
             raise v.invalid("x", f"an array of examples of the model's input shape {expected}",
@@ -75,12 +77,20 @@ class _VAEParts:
         return tf.reshape(log_likelihood(x_rep, params, self.likelihood, self.scale), (k, b))
 
 
+def _draw(q, k, seed, batch_index, common_noise):
+    """``k`` draws from each row's q(z|x): independent, or the same ``eps`` for every row."""
+    if common_noise:
+        eps = tf.random.stateless_normal((k, 1, q.event_shape[-1]), seed=tf.constant([seed, 0], dtype=tf.int32))
+        return q.mean()[None] + q.stddev()[None] * eps
+    return q.sample(k, seed=tf.constant([seed, batch_index], dtype=tf.int32))
+
+
 def _batches(x, batch_size):
     for start in range(0, len(x), batch_size):
         yield start // batch_size, x[start : start + batch_size]
 
 
-def elbo(model, x, *, batch_size=256, seed=0, return_terms=False):
+def elbo(model, x, *, batch_size=256, seed=0, return_terms=False, common_noise=False):
     """Evidence lower bound per example, in nats, with one posterior sample.
 
     ``ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z))`` with the KL in closed
@@ -93,6 +103,8 @@ def elbo(model, x, *, batch_size=256, seed=0, return_terms=False):
         batch_size: Examples per forward pass.
         seed: Integer seed of the posterior samples.
         return_terms: Also return ``E_q[log p(x|z)]`` and the KL.
+        common_noise: If ``True``, the same draw for every example (see
+            :func:`reconstruction_probability`).
 
     Returns:
         Array ``(n,)``, or a tuple ``(elbo, expected_log_likelihood, kl)``.
@@ -112,13 +124,14 @@ def elbo(model, x, *, batch_size=256, seed=0, return_terms=False):
 
     v.check_int("batch_size", batch_size)
     v.check_int("seed", seed, minimum=0)
+    v.Boolean().check("common_noise", common_noise)
     parts = _VAEParts(model, x)
     x = np.asarray(x, dtype="float32")
     rec, kls = [], []
     for i, xb in _batches(x, batch_size):
         loc, raw = parts.encode(xb)
         q = parts.posterior.distribution(loc, raw)
-        z = q.sample(1, seed=tf.constant([seed, i], dtype=tf.int32))
+        z = _draw(q, 1, seed, i, common_noise)
         rec.append(parts.log_px(xb, z)[0].numpy())
         kls.append(tfd.kl_divergence(q, parts.posterior.prior(parts.latent_dim)).numpy())
     rec = np.concatenate(rec).astype("float64")
@@ -126,7 +139,7 @@ def elbo(model, x, *, batch_size=256, seed=0, return_terms=False):
     return (rec - kl, rec, kl) if return_terms else rec - kl
 
 
-def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0):
+def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0, common_noise=False):
     """Importance-weighted estimate of log p(x) per example, in nats.
 
     ``log p(x) ~= log (1/k) sum_i p(x, z_i) / q(z_i|x)``, ``z_i ~ q(z|x)``:
@@ -141,6 +154,8 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0):
         k: Positive number of importance samples.
         max_elements: Memory bound on the decoded tensor, in floats.
         seed: Integer seed of the samples.
+        common_noise: If ``True``, the same draws for every example (see
+            :func:`reconstruction_probability`).
 
     Returns:
         Array of shape ``(n,)``.
@@ -159,6 +174,7 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0):
     v.check_int("k", k)
     v.check_int("max_elements", max_elements)
     v.check_int("seed", seed, minimum=0)
+    v.Boolean().check("common_noise", common_noise)
     parts = _VAEParts(model, x)
     x = np.asarray(x, dtype="float32")
     features = math.prod(x.shape[1:])
@@ -168,13 +184,13 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0):
     for i, xb in _batches(x, batch_size):
         loc, raw = parts.encode(xb)
         q = parts.posterior.distribution(loc, raw)
-        z = q.sample(k, seed=tf.constant([seed, i], dtype=tf.int32))
+        z = _draw(q, k, seed, i, common_noise)
         log_w = parts.log_px(xb, z) + prior.log_prob(z) - q.log_prob(z)
         out.append((tf.reduce_logsumexp(log_w, axis=0) - math.log(k)).numpy())
     return np.concatenate(out).astype("float64")
 
 
-def reconstruction_probability(model, x, *, samples=16, batch_size=256, seed=0):
+def reconstruction_probability(model, x, *, samples=16, batch_size=256, seed=0, common_noise=False):
     """Log reconstruction probability per example, in nats (An & Cho, 2015).
 
     ``log (1/L) sum_l p(x | z_l)`` with ``z_l ~ q(z|x)``, ``L = samples``:
@@ -196,6 +212,13 @@ def reconstruction_probability(model, x, *, samples=16, batch_size=256, seed=0):
         samples: Positive number ``L`` of posterior samples per example.
         batch_size: Examples per forward pass.
         seed: Integer seed of the samples.
+        common_noise: If ``True``, every example uses the same standard-normal
+            draws ``eps`` (``z = loc + scale * eps``, common random numbers):
+            an example's estimate then depends only on the example and
+            ``seed``, not on its position or batch, and differences between
+            examples are not blurred by independent noise, which is what
+            ranking examples (anomaly scores) needs. The mean over a dataset
+            is less precise than with independent draws (the default).
 
     Returns:
         Array of shape ``(n,)``, in nats (higher means more normal).
@@ -215,12 +238,13 @@ def reconstruction_probability(model, x, *, samples=16, batch_size=256, seed=0):
     v.check_int("samples", samples)
     v.check_int("batch_size", batch_size)
     v.check_int("seed", seed, minimum=0)
+    v.Boolean().check("common_noise", common_noise)
     parts = _VAEParts(model, x)
     x = np.asarray(x, dtype="float32")
     out = []
     for i, xb in _batches(x, batch_size):
         loc, raw = parts.encode(xb)
-        z = parts.posterior.distribution(loc, raw).sample(samples, seed=tf.constant([seed, i], dtype=tf.int32))
+        z = _draw(parts.posterior.distribution(loc, raw), samples, seed, i, common_noise)
         log_px = parts.log_px(xb, z)
         out.append((tf.reduce_logsumexp(log_px, axis=0) - math.log(samples)).numpy())
     return np.concatenate(out).astype("float64")

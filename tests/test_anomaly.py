@@ -147,7 +147,7 @@ def test_fitted_detector_pickles_and_loads(data, fitted, tmp_path):
 @pytest.mark.parametrize("score", ["elbo", "iwae", "reconstruction_probability"])
 def test_vae_scores_rank_anomalies_first(data, score):
     x_train, x_test, y_test = data
-    detector = AutoencoderDetector("vae", SMALL, score=score, samples=8, **FAST).fit(x_train)
+    detector = AutoencoderDetector("vae", SMALL, anomaly_score=score, samples=8, **FAST).fit(x_train)
     scores = detector.anomaly_scores(x_test)
     assert scores.shape == (125,) and np.all(np.isfinite(scores))
     assert roc_auc_score(y_test, scores) > 0.95
@@ -178,7 +178,7 @@ def test_bad_input_is_refused_with_the_parameter_named(data, fitted):
     cases = [
         ({"contamination": 0.7}, "contamination"),
         ({"model": "dens"}, "model"),
-        ({"score": "elbo"}, "score"),  # a dense model has no ELBO
+        ({"anomaly_score": "elbo"}, "anomaly_score"),  # a dense model has no ELBO
         ({"model_options": {"input_shape": (10,)}}, "model_options"),
         ({"validation_fraction": 1.0}, "validation_fraction"),
         ({"threshold": "quantile"}, "threshold"),
@@ -251,3 +251,61 @@ def test_conv_detector_on_images_and_conv1d_series_by_default():
     assert series.detector_.model_.input_shape[1:] == (16, 1)
     assert series.anomaly_scores(_series(100)).shape == (100,)
     assert clone(default).get_params()["detector"] is None
+
+
+def test_vae_scores_depend_only_on_the_row(data):
+    """Common random numbers: order, batch and neighbours do not change a row's score."""
+    x_train, x_test, _ = data
+    for score in ("elbo", "iwae", "reconstruction_probability"):
+        detector = AutoencoderDetector("vae", SMALL, anomaly_score=score, samples=4, epochs=2).fit(x_train)
+        scores = detector.anomaly_scores(x_test)
+        np.testing.assert_allclose(detector.anomaly_scores(x_test[::-1]), scores[::-1], rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(detector.anomaly_scores(x_test[7:8]), scores[7:8], rtol=1e-5, atol=1e-4)
+
+
+def test_model_selection_with_the_roc_auc_scorer(data):
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    _, x_test, y_test = data
+    detector = AutoencoderDetector("dense", SMALL, epochs=10)
+    folds = StratifiedKFold(2, shuffle=True, random_state=0)
+    auc = cross_val_score(detector, x_test, y_test, cv=folds, scoring=anomaly.roc_auc_scorer, error_score="raise")
+    assert auc.shape == (2,) and np.all(auc > 0.5)
+    # scikit-learn's own "roc_auc" ranks by decision_function (higher = more normal): 1 - AUC here.
+    fitted = clone(detector).fit(x_test)
+    assert anomaly.roc_auc_scorer(fitted, x_test, y_test) == pytest.approx(
+        1 - roc_auc_score(y_test, fitted.decision_function(x_test)))
+    # The detector has no `score` method: without a scorer scikit-learn says so instead of returning NaN.
+    with pytest.raises(TypeError, match="score"):
+        cross_val_score(detector, x_test, cv=folds)
+
+
+def test_more_bad_input(data, fitted):
+    x_train, x_test, _ = data
+    with pytest.raises(ValueError, match=r"Invalid value for 'X': expected at least 1 examples"):
+        fitted.predict(x_test[:0])
+    with pytest.raises(ValueError, match="Invalid value for 'X': expected values within float32's range"):
+        AutoencoderDetector("dense", SMALL).fit(x_train.astype("float64") * 1e39)
+    with pytest.raises(ValueError, match="Invalid value for 'X': expected a rectangular array"):
+        AutoencoderDetector("dense", SMALL).fit([[1.0, 2.0], [3.0]])
+    with pytest.raises(ValueError, match=r"Invalid value for 'seed': expected an integer in \[0, 2\*\*32\)"):
+        AutoencoderDetector("dense", SMALL, seed=2**40).fit(x_train)
+    with pytest.raises(ValueError, match="Invalid value for 'model_options'.*Unknown option 'latent_dims'. "
+                                         "Did you mean 'latent_dim'"):
+        AutoencoderDetector("dense", {"latent_dims": 2}).fit(x_train)
+    # Two examples are enough (one for validation).
+    tiny = AutoencoderDetector("dense", SMALL, epochs=1).fit(x_train[:2])
+    assert tiny.decision_scores_.shape == (2,)
+    # A series detector checks its detector and its windows before training.
+    series = _series(400)
+    with pytest.raises(ValueError, match="Invalid value for 'threshold'.*Did you mean 'best_f1'"):
+        SeriesDetector(AutoencoderDetector("dense", threshold="bestf1"), window=32).fit(series)
+    with pytest.raises(ValueError, match="Invalid value for 'window': expected a window and stride leaving at "
+                                         "least 2 windows.*With stride=1000 there are 1"):
+        SeriesDetector(AutoencoderDetector("dense"), window=400, stride=1000).fit(series)
+    with pytest.raises(ValueError, match="Invalid value for 'starts': expected a 1-D array of integer"):
+        anomaly.step_scores(np.ones(3), np.array([0.5, 1, 2]), 2, 5)
+    with pytest.raises(ValueError, match=r"2 starts are outside, e.g. \[-1, 4\]"):
+        anomaly.step_scores(np.ones(3), np.array([-1, 1, 4]), 2, 5)
+    # The threshold function checks only what its rule uses.
+    assert anomaly.threshold([1.0, 2.0], "max", contamination=0.7, k=-1) == 2.0

@@ -36,6 +36,10 @@ import scipy.io
 
 from keras_ae import data
 
+# The small fixtures' labels file has 4 rows, not the official 82: that
+# warning is tested once (test_telemanom_short_labels_file_warns).
+pytestmark = pytest.mark.filterwarnings("ignore:.*the current official file has 82:UserWarning")
+
 
 def _shared_data_dir():
     override = os.environ.get("KERAS_AE_SHARED_DATA")
@@ -327,7 +331,8 @@ def test_nab_labels_follow_timestamps_not_positions(home):
         dtype="datetime64[s]",
     )
     write_nab(home / "nab" / "artificialWithAnomaly" / "art_daily_jumpsup.csv", stamps, np.arange(6.0))
-    _, values, labels = data.load_nab("art_daily_jumpsup")
+    with pytest.warns(UserWarning, match="has 6 rows; the official file has 4032"):  # e.g. a truncated copy
+        _, values, labels = data.load_nab("art_daily_jumpsup")
     np.testing.assert_array_equal(labels, [0, 1, 1, 1, 0, 0])
     np.testing.assert_array_equal(values, np.arange(6.0))
 
@@ -775,6 +780,12 @@ def test_bad_archive_is_reported_and_kept(content, home):
         data.load_telemanom("A-1")
     assert path.read_bytes() == before
     assert sorted(p.name for p in base.iterdir()) == ["data.zip", "labeled_anomalies.csv"]
+
+
+def test_telemanom_short_labels_file_warns(telemanom):
+    # The fixture's labels file has 4 rows (a truncated copy, for this check).
+    with pytest.warns(UserWarning, match="has 4 rows; the current official file has 82"):
+        data.telemanom_channels()
 
 
 def test_telemanom_cache_is_read_on_every_call(telemanom, tmp_path_factory, monkeypatch):

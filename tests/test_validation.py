@@ -59,3 +59,12 @@ def test_corrupt_validates_its_arguments():
         keras_ae.corrupt([[0.5]], "speckle", 0.1)
     with pytest.raises(ValueError, match="Received: seed=-1"):
         keras_ae.corrupt([[0.5]], "gaussian", 0.1, seed=-1)
+
+
+def test_suggestions_ignore_case_and_spaces():
+    from keras_ae._validation import suggest
+
+    assert suggest("p-1", ["P-1", "T-1", "P-10"]) == "Did you mean 'P-1'?"
+    assert suggest("T-10 ", ["T-1", "P-10", "T-10"]) == "Did you mean 'T-10'?"
+    assert suggest("Relu", ["relu", "elu"]) == "Did you mean 'relu'?"
+    assert suggest("xyz", ["relu", "elu"]) == ""
