@@ -572,11 +572,19 @@ class SeriesDetector(_Detector):
     :class:`AutoencoderDetector`, by default a ``"conv1d"`` model) is fitted
     on them, and a time step's score combines the scores of the windows that
     contain it: ``"mean"`` (smooth), ``"max"`` (flags a step when any of its
-    windows is anomalous) or ``"min"`` (only when all of them are: with the
-    ``"max"`` threshold rule this is exactly the rule of keras.io's
-    "Timeseries anomaly detection using an Autoencoder"). The threshold is
-    set on the step scores of the training series by ``detector``'s
-    ``threshold``, ``contamination`` and ``k``.
+    windows is anomalous) or ``"min"`` (only when all of them are). The
+    threshold is set on the step scores of the training series by
+    ``detector``'s ``threshold``, ``contamination`` and ``k``.
+
+    ``"min"`` with the ``"max"`` rule is close to the rule of keras.io's
+    "Timeseries anomaly detection using an Autoencoder" (a step is anomalous
+    when every window containing it scores above the largest training
+    window score), with two differences, both making it flag a few more
+    steps: its threshold is the largest training *step* score (each step's
+    best window), which is at most the largest training window score; and
+    the first and last ``window - 1`` steps, which keras.io never flags, are
+    scored from the fewer windows that contain them. Tutorial 09 computes
+    both side by side.
 
     Args:
         detector: An :class:`AutoencoderDetector` (cloned, never modified);
@@ -599,8 +607,8 @@ class SeriesDetector(_Detector):
     _, values, labels = keras_ae.data.load_nab("art_daily_jumpsup")
     normal = keras_ae.data.load_nab("art_daily_small_noise")[1]
     mean, std = normal.mean(), normal.std()
-    # keras.io's rule: a step is anomalous when all its windows score above
-    # the largest training score.
+    # Close to keras.io's rule: a step is anomalous when all its windows
+    # score above the largest training score.
     detector = keras_ae.anomaly.SeriesDetector(
         keras_ae.anomaly.AutoencoderDetector("conv1d", threshold="max"), window=288, point_score="min")
     detector.fit((normal[:, None] - mean) / std)
