@@ -48,6 +48,7 @@ Keras cache (see ``data/README.md``); a missing set is reported and skipped.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -269,19 +270,21 @@ def compact(rows, key, by="set"):
 
 
 def wins(rows, a, b, key="roc_auc", by="set"):
-    """How many groups (sets or channels) ``a`` beats, ties and loses to ``b`` on ``key``."""
+    """``a`` against ``b`` on ``key`` over groups (sets or channels), paired.
+
+    Returns the counts of groups where ``a`` is higher, tied (within 0.005)
+    and lower, the mean difference, and the p-value of the two-sided
+    Wilcoxon signed-rank test of the paired values (``None`` below 6 groups).
+    """
+    from scipy.stats import wilcoxon
+
     groups = list(dict.fromkeys(r[by] for r in rows))
-    win = tie = lose = 0
-    for group in groups:
-        va = _mean([r for r in rows if r[by] == group and r["detector"] == a], key)
-        vb = _mean([r for r in rows if r[by] == group and r["detector"] == b], key)
-        if abs(va - vb) < 0.005:
-            tie += 1
-        elif va > vb:
-            win += 1
-        else:
-            lose += 1
-    return win, tie, lose
+    diffs = np.array([_mean([r for r in rows if r[by] == g and r["detector"] == a], key)
+                      - _mean([r for r in rows if r[by] == g and r["detector"] == b], key) for g in groups])
+    tie = int(np.sum(np.abs(diffs) < 0.005))
+    win, lose = int(np.sum(diffs >= 0.005)), int(np.sum(diffs <= -0.005))
+    p = float(wilcoxon(diffs).pvalue) if len(diffs) >= 6 and np.any(diffs != 0) else None
+    return win, tie, lose, float(diffs.mean()), p
 
 
 def main(argv=None):
@@ -339,7 +342,7 @@ def main(argv=None):
         f"- Seeds: ODDS {args.odds_seeds} (split and detector; tables give the mean), other parts "
         f"{args.seeds}; epochs at most {args.epochs} (early stopping, patience {args.patience}), "
         f"batch {args.batch_size}; total time {total / 60:.1f} min; command: "
-        f"`python benchmarks/anomaly.py {' '.join(argv if argv is not None else sys.argv[1:])}`.",
+        f"`{' '.join(['python benchmarks/anomaly.py', *(argv if argv is not None else sys.argv[1:])])}`.",
         "Bold marks the best detector of a row. Protocols and detectors: see the docstring of "
         "`benchmarks/anomaly.py` and `benchmarks/README.md`.",
     ]
@@ -366,15 +369,20 @@ def main(argv=None):
         if "AE" in args.detectors:
             for other in ("PCA", "KPCA"):
                 if other in args.detectors:
-                    w, t, lo = wins(rows, "AE", other, by="set")
+                    w, t, lo, mean_diff, p = wins(rows, "AE", other, by="set")
                     unit = "channels" if part == "telemanom" else "sets"
+                    test = f"; Wilcoxon signed-rank p = {p:.2g}" if p is not None else ""
                     verdict.append(f"- {part}: ROC-AUC of AE vs {other}: AE higher on {w} {unit}, "
-                                   f"tied (within 0.005) on {t}, lower on {lo}.")
+                                   f"tied (within 0.005) on {t}, lower on {lo}; mean difference "
+                                   f"{mean_diff:+.3f}{test}.")
     if verdict:
         blocks.append("## Does the autoencoder beat PCA and kernel PCA?\n\n" + "\n".join(verdict))
     report = "\n\n".join(blocks)
     print("\n" + report)
     if args.out:
+        raw = os.path.splitext(args.out)[0] + ".json"
+        with open(raw, "w") as f:  # every row, for re-analysis
+            json.dump({part: rows for part, rows in parts.items()}, f, indent=1)
         write_results(args.out, "Anomaly detection: autoencoders vs PCA, kernel PCA, Isolation Forest, OC-SVM",
                       *blocks)
     return parts
