@@ -75,7 +75,11 @@ def threshold(scores, rule="contamination", *, contamination=0.1, k=3.0, labels=
             (keras.io's time-series example; fragile when the training data
             holds anomalies). ``"best_f1"``: the threshold that maximizes F1
             on ``labels`` (needs labelled data, e.g. a validation split).
-        contamination: Expected fraction of anomalies, in ``(0, 0.5]``.
+        contamination: Expected fraction of anomalies, in ``(0, 0.5]``. In
+            novelty detection (clean reference data) it is the fraction of
+            the reference data flagged; new normal data, which the model
+            did not train on, usually scores higher, so their false-alarm
+            rate is higher than ``contamination``.
         k: Number of standard deviations for ``"mean_std"``, ``>= 0``.
         labels: For ``"best_f1"``: array ``(n,)`` of 0 (normal) and 1
             (anomaly) holding both classes. Ignored by the other rules.
@@ -247,8 +251,13 @@ def step_scores(window_scores, starts, window, n_steps, reduce="mean"):
     Example:
 
     ```python
+    from sklearn.decomposition import PCA
+
     windows, starts = keras_ae.anomaly.sliding_windows(series, 32)
-    per_step = keras_ae.anomaly.step_scores(pca_scores(windows), starts, 32, len(series))
+    flat = windows.reshape(len(windows), -1)
+    pca = PCA(4).fit(flat)
+    errors = ((flat - pca.inverse_transform(pca.transform(flat))) ** 2).sum(axis=1)
+    per_step = keras_ae.anomaly.step_scores(errors, starts, 32, len(series))
     ```
     """
     reduce = v.check_choice("reduce", reduce, ("max", "mean", "min"))
@@ -579,12 +588,14 @@ class SeriesDetector(_Detector):
     ``"min"`` with the ``"max"`` rule is close to the rule of keras.io's
     "Timeseries anomaly detection using an Autoencoder" (a step is anomalous
     when every window containing it scores above the largest training
-    window score), with two differences, both making it flag a few more
-    steps: its threshold is the largest training *step* score (each step's
-    best window), which is at most the largest training window score; and
-    the first and last ``window - 1`` steps, which keras.io never flags, are
-    scored from the fewer windows that contain them. Tutorial 09 computes
-    both side by side.
+    window score), with three differences. keras.io scores a window by its
+    mean absolute error, the detector by its summed squared error (or the
+    detector's ``anomaly_score``); the threshold here is the largest
+    training *step* score (each step's best window), which is at most the
+    largest training window score, so a few more steps are flagged; and the
+    first and last ``window - 1`` steps, which keras.io never flags, are
+    scored here from the fewer windows that contain them. Tutorial 09
+    compares the two.
 
     Args:
         detector: An :class:`AutoencoderDetector` (cloned, never modified);
