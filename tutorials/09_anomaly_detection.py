@@ -677,8 +677,8 @@ if telemetry:
 #   telemetry value.
 #
 # So "autoencoders beat PCA" is a statement about curved data, not a law. Try PCA and an Isolation
-# Forest first: in the timing table they take under a second on every set, and the autoencoder at
-# least twenty times longer. Reach for an autoencoder when the normal data have structure a linear
+# Forest first: they have no training loop to tune (the timing table gives the seconds each
+# method took on the machine that built this page). Reach for an autoencoder when the normal data have structure a linear
 # code cannot follow (images, windows of signals, many correlated sensors). The benchmark
 # `benchmarks/anomaly.py` runs the comparison on more data sets and seeds; its table is
 # `benchmarks/results/anomaly.md`, on the Benchmarks page.
@@ -687,9 +687,6 @@ if telemetry:
 for name, share in {"curved surface": 150 / 1650, "cardio": 0.096, "satellite": 0.32, "shuttle": 0.07}.items():
     if name in tabular:
         assert abs(tabular[name]["anomalies"] - share) < 0.005, (name, tabular[name]["anomalies"])
-for row in tabular.values():
-    assert max(row["seconds"]["PCA"], row["seconds"]["Isolation Forest"]) < 1, row["seconds"]
-    assert row["seconds"]["AE"] > 20 * max(row["seconds"]["PCA"], row["seconds"]["Isolation Forest"]), row["seconds"]
 if "cardio" in tabular:
     cardio = tabular["cardio"]["auc"]
     assert cardio["Isolation Forest"] > cardio["PCA"] > cardio["AE"], cardio
