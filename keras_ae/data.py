@@ -947,14 +947,27 @@ def _place(source, path):
     return os.path.isfile(path)
 
 
-def _seed_hint(module):
-    return (
-        "To fetch the files, call load(..., download=True) or run "
-        f"keras.datasets.{module}.load_data() on a machine with internet access "
+def _seed_hint(module, *, tried=False, existing=False):
+    """How to put the official files in the cache, for what just happened.
+
+    ``tried``: a download was attempted and failed; ``existing``: a cached
+    file is wrong (and is never replaced, so it must be moved aside first).
+    """
+    elsewhere = (
+        f"run keras.datasets.{module}.load_data() on a machine with internet access "
         "(it saves them in its cache, by default ~/.keras/datasets/) and copy "
-        "them over. To use another cache, set KERAS_HOME; the files go in its "
-        "datasets/ subdirectory. See data/README.md."
+        "them over."
     )
+    if tried:
+        first = ("Downloading with download=True failed (no network access?) and wrote "
+                 f"nothing. To get the files, {elsewhere}")
+    elif existing:
+        first = ("keras_ae never replaces a cached file: move this one aside, then call "
+                 f"load(..., download=True) or {elsewhere}")
+    else:
+        first = f"To fetch the files, call load(..., download=True) or {elsewhere}"
+    return (f"{first} To use another cache, set KERAS_HOME; the files go in its "
+            "datasets/ subdirectory. See data/README.md.")
 
 
 def _load_mnist(download=False):
@@ -963,14 +976,14 @@ def _load_mnist(download=False):
         raise FileNotFoundError(
             f"MNIST is not in the Keras cache: expected the file {path}. "
             f"Copy the official mnist.npz ({_ORIGIN}mnist.npz, SHA-256 "
-            f"{_MNIST_SHA256}) to that path. {_seed_hint('mnist')}"
+            f"{_MNIST_SHA256}) to that path. {_seed_hint('mnist', tried=download)}"
         )
     digest = _sha256(path)
     if digest != _MNIST_SHA256:
         raise OSError(
             f"The file {path} is not the official mnist.npz: its SHA-256 is "
             f"{digest}, expected {_MNIST_SHA256}. Replace it with the official "
-            f"file. {_seed_hint('mnist')}"
+            f"file. {_seed_hint('mnist', existing=True)}"
         )
     with np.load(path, allow_pickle=False) as f:
         return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
@@ -988,7 +1001,7 @@ def _load_fashion_mnist(download=False):
             f"Fashion-MNIST is not in the Keras cache: expected the directory "
             f"{directory}{os.sep} to hold the four files {list(_FASHION_FILES)}; "
             f"missing: {missing}. Copy the official Fashion-MNIST files "
-            f"({_ORIGIN}<file name>) there. {_seed_hint('fashion_mnist')}"
+            f"({_ORIGIN}<file name>) there. {_seed_hint('fashion_mnist', tried=download)}"
         )
     paths = [os.path.join(directory, f) for f in _FASHION_FILES]
     y_train = _read_idx(paths[0], magic=2049)

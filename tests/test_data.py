@@ -506,6 +506,8 @@ def test_fixture_mnist_fails_the_official_checksum(name, download, fixture_files
     )
     assert attempts == []  # an existing file is never downloaded again
     assert path.read_bytes() == before
+    # The advice fits: the file must be moved aside before a download can help.
+    assert "never replaces a cached file: move this one aside" in str(info.value)
 
 
 def test_official_digest_is_the_one_keras_checks():
@@ -992,8 +994,11 @@ def test_download_is_opt_in(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError):
         data.load("mnist")
     assert attempts == []  # nothing leaves the machine by default
-    with pytest.raises(FileNotFoundError, match="download=True"):
+    with pytest.raises(FileNotFoundError, match="download=True") as info:
         data.load("mnist", download=True)
     assert attempts == [str(tmp_path / "datasets" / "mnist.npz")]
+    # A failed download is said so, not answered with "call load(..., download=True)".
+    assert "Downloading with download=True failed" in str(info.value)
+    assert "call load(" not in str(info.value)
     with pytest.raises(ValueError, match="Invalid value for 'download'"):
         data.load("digits", download="yes")
