@@ -68,6 +68,12 @@ class _VAEParts:
     def encode(self, x):
         return self.model.posterior_params(x, training=False)
 
+    def draws(self, x, k, batch_size, seed, common_noise):
+        """Yields ``(batch, q(z|batch), z)``, batch by batch, with ``k`` draws ``z`` per example."""
+        for i, xb in _batches(np.asarray(x, dtype="float32"), batch_size):
+            q = self.posterior.distribution(*self.encode(xb))
+            yield xb, q, _draw(q, k, seed, i, common_noise)
+
     def log_px(self, x, z):
         """log p(x | z) for z of shape (k, b, d) and x of shape (b, ...)."""
         k, b = z.shape[0], z.shape[1]
@@ -126,12 +132,8 @@ def elbo(model, x, *, batch_size=256, seed=0, return_terms=False, common_noise=F
     v.check_int("seed", seed, minimum=0)
     v.Boolean().check("common_noise", common_noise)
     parts = _VAEParts(model, x)
-    x = np.asarray(x, dtype="float32")
     rec, kls = [], []
-    for i, xb in _batches(x, batch_size):
-        loc, raw = parts.encode(xb)
-        q = parts.posterior.distribution(loc, raw)
-        z = _draw(q, 1, seed, i, common_noise)
+    for xb, q, z in parts.draws(x, 1, batch_size, seed, common_noise):
         rec.append(parts.log_px(xb, z)[0].numpy())
         kls.append(tfd.kl_divergence(q, parts.posterior.prior(parts.latent_dim)).numpy())
     rec = np.concatenate(rec).astype("float64")
@@ -176,15 +178,10 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0, common_n
     v.check_int("seed", seed, minimum=0)
     v.Boolean().check("common_noise", common_noise)
     parts = _VAEParts(model, x)
-    x = np.asarray(x, dtype="float32")
-    features = math.prod(x.shape[1:])
-    batch_size = max(1, max_elements // (k * features))
+    batch_size = max(1, max_elements // (k * math.prod(np.shape(x)[1:])))
     prior = parts.posterior.prior(parts.latent_dim)
     out = []
-    for i, xb in _batches(x, batch_size):
-        loc, raw = parts.encode(xb)
-        q = parts.posterior.distribution(loc, raw)
-        z = _draw(q, k, seed, i, common_noise)
+    for xb, q, z in parts.draws(x, k, batch_size, seed, common_noise):
         log_w = parts.log_px(xb, z) + prior.log_prob(z) - q.log_prob(z)
         out.append((tf.reduce_logsumexp(log_w, axis=0) - math.log(k)).numpy())
     return np.concatenate(out).astype("float64")
@@ -240,11 +237,8 @@ def reconstruction_probability(model, x, *, samples=16, batch_size=256, seed=0, 
     v.check_int("seed", seed, minimum=0)
     v.Boolean().check("common_noise", common_noise)
     parts = _VAEParts(model, x)
-    x = np.asarray(x, dtype="float32")
     out = []
-    for i, xb in _batches(x, batch_size):
-        loc, raw = parts.encode(xb)
-        z = _draw(parts.posterior.distribution(loc, raw), samples, seed, i, common_noise)
+    for xb, _, z in parts.draws(x, samples, batch_size, seed, common_noise):
         log_px = parts.log_px(xb, z)
         out.append((tf.reduce_logsumexp(log_px, axis=0) - math.log(samples)).numpy())
     return np.concatenate(out).astype("float64")
