@@ -21,7 +21,6 @@ import gzip
 import hashlib
 import os
 import re
-import socket
 import time
 from pathlib import Path
 
@@ -144,18 +143,8 @@ def _sha256(path):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def no_network():
-    """Makes any attempt to open a network connection fail immediately."""
-
-    def refuse(*args, **kwargs):
-        raise OSError("network access is disabled in tests/test_data.py")
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(socket.socket, "connect", refuse)
-        mp.setattr(socket.socket, "connect_ex", refuse)
-        mp.setattr(socket, "create_connection", refuse)
-        mp.setattr(socket, "getaddrinfo", refuse)
-        yield
+def _offline(no_network):
+    """Every test of this module runs without network access (tests/conftest.py)."""
 
 
 @pytest.fixture(scope="module")
