@@ -22,20 +22,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _shared import SHARED
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-def _shared_data_dir():
-    override = os.environ.get("KERAS_AE_SHARED_DATA")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-MNIST = _shared_data_dir() / "mnist.npz"
+MNIST = SHARED / "mnist.npz"
 pytestmark = pytest.mark.skipif(
     not MNIST.is_file(),
     reason=f"official mnist.npz not found at {MNIST} "

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _shared import SHARED
 
 from keras_ae import data
 
@@ -44,14 +45,6 @@ IDX_LABELS, IDX_IMAGES = 2049, 2051
 FIXTURE_TRAIN, FIXTURE_TEST = 300, 200
 
 
-def _shared_data_dir():
-    override = os.environ.get("KERAS_AE_SHARED_DATA")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-SHARED = _shared_data_dir()
 HAVE_MNIST = (SHARED / "mnist.npz").is_file()
 HAVE_FASHION = all((SHARED / "fashion-mnist" / f).is_file() for f in FASHION_FILES)
 needs_mnist = pytest.mark.skipif(

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.io
+from _shared import SHARED
 
 from keras_ae import data
 
@@ -41,14 +42,6 @@ from keras_ae import data
 pytestmark = pytest.mark.filterwarnings("ignore:.*the current official file has 82:UserWarning")
 
 
-def _shared_data_dir():
-    override = os.environ.get("KERAS_AE_SHARED_DATA")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-SHARED = _shared_data_dir()
 ODDS_FILES = ("cardio.mat", "satellite.mat", "shuttle.mat")
 NAB_FILES = (
     "artificialNoAnomaly/art_daily_small_noise.csv",
