@@ -54,9 +54,13 @@ def test_fit_save_load_resume(name, tmp_path):
     np.testing.assert_array_equal(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
 
     # The optimizer state comes back: one more identical step gives identical weights.
-    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 4
-    for a, b in zip(loaded.optimizer.variables, model.optimizer.variables):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert set(loaded.group_optimizers) == set(model.group_optimizers) == set(type(model).OPTIMIZER_GROUPS)
+    for group, optimizer in {"optimizer": model.optimizer, **model.group_optimizers}.items():
+        restored = loaded.optimizer if group == "optimizer" else loaded.group_optimizers[group]
+        assert type(restored) is type(optimizer)
+        assert int(restored.iterations) == int(optimizer.iterations) == 4
+        for a, b in zip(restored.variables, optimizer.variables, strict=True):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
     model.fit(data, data, epochs=1, batch_size=16, shuffle=False, verbose=0)
     loaded.fit(data, data, epochs=1, batch_size=16, shuffle=False, verbose=0)
     for a, b in zip(weights(loaded), weights(model)):

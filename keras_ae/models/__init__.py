@@ -5,10 +5,19 @@ A new family is one module (a builder decorated with
 objective has terms of its own) plus its import line below.
 """
 
-from keras_ae.models import contractive, conv, denoising, dense, sequence, sparse, vae  # noqa: F401
+from keras_ae.models import adversarial, contractive, conv, denoising, dense, sequence, sparse, vae  # noqa: F401
 from keras_ae.models._base import Autoencoder
+from keras_ae.models.adversarial import AdversarialAutoencoder, AdversarialInference, WassersteinAutoencoder
 from keras_ae.models.contractive import ContractiveAutoencoder
 from keras_ae.models.sparse import SparseAutoencoder
 from keras_ae.models.vae import VariationalAutoencoder
 
-__all__ = ["Autoencoder", "ContractiveAutoencoder", "SparseAutoencoder", "VariationalAutoencoder"]
+__all__ = [
+    "AdversarialAutoencoder",
+    "AdversarialInference",
+    "Autoencoder",
+    "ContractiveAutoencoder",
+    "SparseAutoencoder",
+    "VariationalAutoencoder",
+    "WassersteinAutoencoder",
+]

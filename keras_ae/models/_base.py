@@ -121,7 +121,10 @@ class Autoencoder(keras.Model):
       model, or layers of its graph), trained by the
       optimizer ``compile`` receives as ``{group}_optimizer``; the weights of
       no group are trained by ``optimizer``;
-    - ``TERM_GROUPS``: ``{term: group}``; other terms belong to ``optimizer``.
+    - ``TERM_GROUPS``: ``{term: group}``; other terms belong to ``optimizer``;
+      the reported ``loss`` is the objective of ``optimizer``'s group;
+    - ``USES_LABELS``: ``True`` for a family whose :meth:`loss_terms` takes
+      ``labels`` (one integer per example, from ``fit(x, labels)``).
 
     Args:
         *args: ``inputs`` and ``outputs`` of the Functional model.
@@ -150,6 +153,9 @@ class Autoencoder(keras.Model):
     TERM_GROUPS = {}
     #: Names of the terms, in the order they are reported.
     TERMS = ("reconstruction",)
+    #: Whether :meth:`loss_terms` takes ``labels``: the integer labels of
+    #: ``fit(x, labels)`` (``None`` when the data has none).
+    USES_LABELS = False
 
     def __init__(self, *args, likelihood="bernoulli", decoder_scale=None, hyperparameters=None,
                  options=None, **kwargs):
@@ -339,15 +345,21 @@ class Autoencoder(keras.Model):
 
     def _unpack(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        labels = None
         if y is None or len(y.shape) == 1:  # no target, or one label per example
-            y = x
+            labels, y = y, x
         checks = self._check_batch(x, y, sample_weight)
         # Nothing is computed (and no weight updated) before the checks pass.
         with tf.control_dependencies(checks):
             x, y = tf.identity(x), tf.identity(y)
             if sample_weight is not None:
                 sample_weight = tf.identity(sample_weight)
-        return x, y, sample_weight
+        return x, y, sample_weight, labels
+
+    def _terms(self, x, y, labels, training):
+        if self.USES_LABELS:
+            return self.loss_terms(x, y, training=training, labels=labels)
+        return self.loss_terms(x, y, training=training)
 
     def _check_batch(self, x, y, sample_weight):
         """In-graph guards for data that never went through :meth:`fit`'s array check."""
@@ -405,12 +417,12 @@ class Autoencoder(keras.Model):
         return self.get_metrics_result()
 
     def train_step(self, data):
-        x, y, sample_weight = self._unpack(data)
+        x, y, sample_weight, labels = self._unpack(data)
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         optimizers = {DEFAULT_GROUP: self.optimizer, **self.group_optimizers}
         groups = self._group_variables()
         with tf.GradientTape(persistent=len(optimizers) > 1) as tape:
-            losses, means = self._objectives(self.loss_terms(x, y, training=True), sample_weight)
+            losses, means = self._objectives(self._terms(x, y, labels, training=True), sample_weight)
             scaled = {g: optimizers[g].scale_loss(loss / replicas) for g, loss in losses.items()}
         for group, optimizer in optimizers.items():
             variables = groups[group]
@@ -421,8 +433,8 @@ class Autoencoder(keras.Model):
         return self._results(x, y, sample_weight)
 
     def test_step(self, data):
-        x, y, sample_weight = self._unpack(data)
-        losses, means = self._objectives(self.loss_terms(x, y, training=False), sample_weight)
+        x, y, sample_weight, labels = self._unpack(data)
+        losses, means = self._objectives(self._terms(x, y, labels, training=False), sample_weight)
         self._track(losses, means, x)
         return self._results(x, y, sample_weight)
 
