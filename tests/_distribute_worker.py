@@ -50,6 +50,13 @@ MIRRORED_CASES = {
     "vae_noisy": ("vae", {"hidden": (32,), "seed": 1}, None, "on"),
     "conv1d": ("conv1d", {"filters": (8, 4), "dropout": 0.0}, None, None),
     "conv1d_dropout": ("conv1d", {"filters": (8, 4), "dropout": 0.2, "seed": 1}, None, None),
+    # Prior samples are drawn per replica: noisy. SGD, so that a loss (of the
+    # model or of its discriminator) not divided by the replicas would show.
+    "aae": ("aae", {"hidden": (32,), "discriminator_hidden": (16,), "seed": 1}, "sgd", "on"),
+    "wae_mmd": ("wae_mmd", {"hidden": (32,), "seed": 1}, "sgd:0.005", "on"),
+    "ali": ("ali", {"hidden": (32,), "discriminator_hidden": (16,), "seed": 1}, "sgd", "on"),
+    # Not registered (not an autoencoder): keras_ae.models.gan.
+    "gan": ("gan", {"hidden": (32,), "discriminator_hidden": (16,), "output": "sigmoid", "seed": 1}, "sgd", "on"),
 }
 # The shape of one digit for a model of each input rank: a vector, or 8 time steps of 8 features.
 SHAPES = {1: (64,), 2: (8, 8)}
@@ -86,6 +93,8 @@ def _deterministic_posterior(enabled):
 def _shape(model_name, options):
     import keras_ae
 
+    if model_name == "gan":
+        return SHAPES[1]
     return SHAPES[keras_ae.get_spec(model_name).rank_for(options)]
 
 
@@ -94,9 +103,16 @@ def _build(model_name, options, optimizer):
 
     import keras_ae
 
-    model = keras_ae.build(model_name, input_shape=_shape(model_name, options), latent_dim=8, **options)
-    if optimizer == "sgd":
-        model.compile(optimizer=keras.optimizers.SGD(0.05), loss=model.loss)
+    if model_name == "gan":
+        model = keras_ae.models.gan(data_shape=_shape(model_name, options), latent_dim=8, **options)
+        groups = ("discriminator",)
+    else:
+        model = keras_ae.build(model_name, input_shape=_shape(model_name, options), latent_dim=8, **options)
+        groups = type(model).OPTIMIZER_GROUPS
+    if optimizer is not None and optimizer.startswith("sgd"):  # "sgd" or "sgd:<learning rate>"
+        rate = float(optimizer.partition(":")[2] or 0.05)
+        groups = {f"{g}_optimizer": keras.optimizers.SGD(rate) for g in groups}
+        model.compile(optimizer=keras.optimizers.SGD(rate), **groups)
     return model
 
 
@@ -160,6 +176,9 @@ def scenario_mirrored(args):
         }
         if model_name == "contractive":
             entry["contraction_rel_diff"] = _rel_diff(h_mirrored["contraction"], h_single["contraction"])
+        if "discriminator" in h_single:
+            entry["discriminator_single"] = h_single["discriminator"]
+            entry["discriminator_rel_diff"] = _rel_diff(h_mirrored["discriminator"], h_single["discriminator"])
         if case == "contractive_closed_form_sgd":
             # What a missing 1/replicas on the penalty would look like: each
             # replica's penalty gradient counted twice = weight doubled.
@@ -173,6 +192,8 @@ def scenario_mirrored(args):
             other = _build(model_name, {**options, "seed": options["seed"] + 1}, optimizer)
             h_other = _train(other, x, initial)
             entry["seed_spread_rel"] = _rel_diff(h_other["loss"], h_single["loss"])
+            if "discriminator" in h_single:
+                entry["discriminator_seed_spread_rel"] = _rel_diff(h_other["discriminator"], h_single["discriminator"])
         result["cases"][case] = entry
     _deterministic_posterior(False)
 

@@ -27,6 +27,16 @@ Tolerances (float32 throughout):
   changing the seed on one device moves them by less than that too
   (measured: VAE 0.09% vs a seed spread of 0.12%; Hutchinson 0.004% vs
   0.009%; conv1d dropout 0.11% vs 0.02%).
+- ``PRIOR``: the adversarial models, the WAE and the GAN draw prior samples
+  per replica, and their losses are functions of those samples (an MMD
+  between a half batch of codes and half as many prior samples, a
+  discriminator's verdict on them), not only of the weights, so two seeds
+  already differ by up to a few percent. Trained with SGD (a loss not divided
+  by the replicas would double a step), the distributed run must differ from
+  the one-device run by at most twice what a new seed changes (or 1%), for
+  the model's loss and the discriminator's. The seed spread must stay under
+  5%. Measured: see ``mirrored`` results (AAE 0.01% vs 0.05%, WAE-MMD 2.9% vs
+  3.0%, ALI 1.5% vs 1.2%).
 """
 
 import json
@@ -52,6 +62,8 @@ NOISY_LOSS_REL = 1e-2
 
 EXACT_CASES = ["dense", "sparse_l1", "contractive_closed_form_sgd", "contractive_exact", "vae", "conv1d"]
 NOISY_CASES = ["contractive_hutchinson", "vae_noisy", "conv1d_dropout"]
+PRIOR_CASES = ["aae", "wae_mmd", "ali", "gan"]
+PRIOR_SPREAD_REL = 5e-2
 
 
 # --------------------------------------------------------------------------
@@ -372,6 +384,18 @@ def test_mirrored_noisy_training_matches_within_seed_variation(mirrored, case):
     entry = mirrored["cases"][case]
     assert entry["seed_spread_rel"] <= NOISY_LOSS_REL, entry  # the yardstick itself is small
     assert entry["loss_rel_diff"] <= NOISY_LOSS_REL, entry
+
+
+@pytest.mark.parametrize("case", PRIOR_CASES)
+def test_mirrored_adversarial_training_differs_less_than_a_new_seed(mirrored, case):
+    """Losses that are functions of prior samples: the distributed run is compared to a change of seed."""
+    entry = mirrored["cases"][case]
+    for key in ("loss", "discriminator"):
+        if key == "discriminator" and case == "wae_mmd":
+            continue  # no discriminator
+        spread = entry[f"{key}_seed_spread_rel" if key == "discriminator" else "seed_spread_rel"]
+        assert spread <= PRIOR_SPREAD_REL, entry  # the yardstick itself is small
+        assert entry[f"{key}_rel_diff"] <= max(NOISY_LOSS_REL, 2 * spread), entry
 
 
 def test_mirrored_replicas_draw_their_own_noise(mirrored):

@@ -9,6 +9,7 @@ from keras_ae.models import adversarial, contractive, conv, denoising, dense, se
 from keras_ae.models._base import Autoencoder
 from keras_ae.models.adversarial import AdversarialAutoencoder, AdversarialInference, WassersteinAutoencoder
 from keras_ae.models.contractive import ContractiveAutoencoder
+from keras_ae.models.gan import GAN, gan
 from keras_ae.models.sparse import SparseAutoencoder
 from keras_ae.models.vae import VariationalAutoencoder
 
@@ -17,7 +18,9 @@ __all__ = [
     "AdversarialInference",
     "Autoencoder",
     "ContractiveAutoencoder",
+    "GAN",
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "WassersteinAutoencoder",
+    "gan",
 ]

@@ -349,12 +349,20 @@ class Autoencoder(keras.Model):
         if y is None or len(y.shape) == 1:  # no target, or one label per example
             labels, y = y, x
         checks = self._check_batch(x, y, sample_weight)
+        if labels is not None and self.USES_LABELS:
+            checks += self._check_labels(labels)
         # Nothing is computed (and no weight updated) before the checks pass.
         with tf.control_dependencies(checks):
             x, y = tf.identity(x), tf.identity(y)
             if sample_weight is not None:
                 sample_weight = tf.identity(sample_weight)
+            if labels is not None:
+                labels = tf.identity(labels)
         return x, y, sample_weight, labels
+
+    def _check_labels(self, labels):
+        """In-graph guards of the labels of a family that uses them: a list of ``tf.debugging.Assert``."""
+        return []
 
     def _terms(self, x, y, labels, training):
         if self.USES_LABELS:

@@ -24,6 +24,7 @@ for the side that should be called fake, in nats.
 import math
 
 import keras
+import tensorflow as tf
 from keras import layers, ops
 
 from keras_ae import _validation as v
@@ -186,6 +187,17 @@ class AdversarialAutoencoder(_PriorMixin, Autoencoder):
             codes = ops.concatenate(
                 [codes, ops.one_hot(slot, self.prior_components + 1, dtype=codes.dtype)], axis=-1)
         return _float32(ops.reshape(self.discriminator(codes), (-1,)))
+
+    def _check_labels(self, labels):
+        if not self.conditional:
+            return []
+        labels = ops.cast(labels, "int32")
+        ok = ops.logical_and(ops.min(labels) >= -1, ops.max(labels) < self.prior_components)
+        return [tf.debugging.Assert(ok, [
+            f"Invalid value for 'labels': expected integers from 0 to {self.prior_components - 1} (the "
+            "components of the prior), or -1 for an unlabelled example. Received a batch with labels in",
+            ops.min(labels), ops.max(labels),
+        ])]
 
     def loss_terms(self, x, y, training=False, labels=None):
         codes = self.encode(x, training=training)
