@@ -17,6 +17,7 @@ __all__ = [
     "OneOf",
     "OrNone",
     "Real",
+    "Shown",
     "Seed",
     "Shape",
     "check_array",
@@ -36,6 +37,13 @@ def invalid(name, expected, value, hint=""):
     if hint:
         message += f". {hint}"
     return ValueError(message)
+
+
+class Shown(str):
+    """Text shown as is (no quotes) after ``Received:``, e.g. ``Shown("<array of shape (4, 2)>")``."""
+
+    def __repr__(self):
+        return str(self)
 
 
 def _is_int(value):

@@ -773,18 +773,20 @@ def _isatty(stream):
 def _test_metrics(model, x_test, *, has_prior, seed, iwae_k, iwae_examples):
     """Returns ``(metrics dict, reconstructions)`` of the test set.
 
-    The ELBO and IWAE bounds are computed for models with a prior (the
-    VAEs); :mod:`keras_ae.metrics` reads the likelihood and decoder scale
-    from the model itself.
+    The ELBO and IWAE bounds are computed for the VAEs (the models with a
+    prior and a posterior q(z|x); an adversarial autoencoder has a prior but
+    no likelihood bound); :mod:`keras_ae.metrics` reads the likelihood and
+    decoder scale from the model itself.
     """
     from keras_ae import metrics
+    from keras_ae.models import VariationalAutoencoder
 
     x_hat = model.predict(x_test, batch_size=256, verbose=0)
     results = {
         "n_test": len(x_test),
         "reconstruction_error": float(np.mean(metrics.reconstruction_error(x_test, x_hat))),
     }
-    if has_prior:
+    if has_prior and isinstance(model, VariationalAutoencoder):
         n = min(iwae_examples, len(x_test))
         results["elbo"] = float(np.mean(metrics.elbo(model, x_test, seed=seed)))
         results["iwae_nll"] = float(-np.mean(
@@ -810,7 +812,9 @@ def _write_figures(stage, model, history, x_test, y_test, x_hat, seed, *, has_pr
     if has_prior:
         decoder = model.get_layer("decoder")
         latent_dim = codes.shape[-1]
-        save("samples.png", plots.plot_samples(decoder, latent_dim, n=25, seed=seed))
+        # A model with a prior of its own (a mixture, for an AAE) samples it.
+        z = model.sample_prior(25, seed=seed) if hasattr(model, "sample_prior") else None
+        save("samples.png", plots.plot_samples(decoder, latent_dim, n=25, seed=seed, z=z))
         save("manifold.png", plots.plot_manifold(decoder, n=15, codes=codes, seed=seed))
     return tuple(figures)
 

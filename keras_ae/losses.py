@@ -140,9 +140,11 @@ def mmd(a, b, *, prior_variance=1.0, scales=IMQ_SCALES):
     b = ops.cast(ops.convert_to_tensor(b), "float32")
     for name, t in (("a", a), ("b", b)):
         if len(t.shape) != 2 or (t.shape[0] is not None and t.shape[0] < 2):
-            raise v.invalid(name, "an array of shape (n, d) with n >= 2", f"<tensor of shape {tuple(t.shape)}>")
+            shape = v.Shown(f"<tensor of shape {tuple(t.shape)}>")
+            raise v.invalid(name, "an array of shape (n, d) with n >= 2", shape)
     if a.shape[1] != b.shape[1]:
-        raise v.invalid("b", f"samples of dimension {a.shape[1]} like 'a'", f"<tensor of shape {tuple(b.shape)}>")
+        shape = v.Shown(f"<tensor of shape {tuple(b.shape)}>")
+        raise v.invalid("b", f"samples of dimension {a.shape[1]} like 'a'", shape)
     prior_variance = v.check_float("prior_variance", prior_variance, low=0, low_open=True)
 
     def squared_distances(p, q):

@@ -23,7 +23,7 @@ import numbers
 import numpy as np
 from matplotlib.figure import Figure
 
-from keras_ae._validation import check_float, check_int
+from keras_ae._validation import Shown, check_float, check_int, invalid
 
 __all__ = [
     "plot_codes",
@@ -222,8 +222,8 @@ def plot_codes(codes, labels=None, *, path=None):
     return _finish(fig, path)
 
 
-def plot_samples(decoder, latent_dim, n=16, seed=0, *, path=None):
-    """Decodes ``n`` draws ``z ~ N(0, I)`` of the prior and shows them in a grid.
+def plot_samples(decoder, latent_dim, n=16, seed=0, *, z=None, path=None):
+    """Decodes ``n`` draws ``z ~ N(0, I)`` of the prior (or given codes ``z``) and shows them in a grid.
 
     Args:
         decoder: The decoder (``model.get_layer("decoder")``) or any callable
@@ -231,6 +231,8 @@ def plot_samples(decoder, latent_dim, n=16, seed=0, *, path=None):
         latent_dim: Positive integer, size of ``z``.
         n: Positive number of samples.
         seed: Non-negative integer seed of the draws.
+        z: Optional codes ``(n, latent_dim)`` drawn from another prior (e.g.
+            ``aae.sample_prior(n)``), decoded instead of draws from N(0, I).
         path: Optional file name to save the figure to.
 
     Returns:
@@ -249,7 +251,15 @@ def plot_samples(decoder, latent_dim, n=16, seed=0, *, path=None):
     latent_dim = _check_latent_dim(decoder, latent_dim)
     n = check_int("n", n)
     seed = check_int("seed", seed, minimum=0)
-    z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype("float32")
+    title = f"{n} samples, z ~ N(0, I)"
+    if z is None:
+        z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype("float32")
+    else:
+        z = np.asarray(z, dtype="float32")
+        if z.shape != (n, latent_dim):
+            raise invalid("z", f"codes of shape (n, latent_dim) = {(n, latent_dim)}",
+                          Shown(f"<array of shape {z.shape}>"))
+        title = f"{n} samples of the prior"
     images = _as_images("decoder output", _decode(decoder, z))
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
@@ -260,7 +270,7 @@ def plot_samples(decoder, latent_dim, n=16, seed=0, *, path=None):
     fig = Figure(figsize=(0.9 * cols + 0.6, 0.9 * rows + 0.6), dpi=_DPI, layout="constrained")
     ax = fig.subplots()
     _show_grid(ax, grid, *_value_range(images))
-    ax.set_title(f"{n} samples, z ~ N(0, I)", fontsize="medium")
+    ax.set_title(title, fontsize="medium")
     return _finish(fig, path)
 
 

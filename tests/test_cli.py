@@ -268,6 +268,24 @@ def test_train_conv1d_reads_each_digit_as_8_steps_of_8_features(tmp_path, capsys
     assert printed["reconstruction_error"] == pytest.approx(metrics["reconstruction_error"], rel=1e-6)
 
 
+def test_train_aae_samples_its_own_prior_and_reports_no_likelihood_bound(tmp_path, capsys):
+    out = tmp_path / "run"
+    status, stdout, err = _run(["train", "aae", "--out", str(out), "--option", "prior=mixture",
+                                "--option", "hidden=32", *QUICK])
+    assert status == 0, err
+    assert set(os.listdir(out)) == VAE_FILES  # a prior: samples.png and manifold.png too
+    _assert_png(out / "samples.png")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "elbo" not in metrics and "ELBO" not in stdout  # an AAE has no likelihood bound
+    history = json.loads((out / "history.json").read_text())
+    assert {"adversarial", "discriminator", "val_discriminator"} <= set(history)
+    model = keras_ae.load_model(out / "model.keras")
+    assert isinstance(model.discriminator_optimizer, keras.optimizers.Adam)
+    assert cli.main(["evaluate", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["reconstruction_error"] == pytest.approx(metrics["reconstruction_error"], rel=1e-6)
+
+
 @pytest.mark.parametrize("fixture", ["dense_run", "vae_run"])
 def test_evaluate_reproduces_metrics_json(request, capsys, fixture):
     out, _ = request.getfixturevalue(fixture)

@@ -105,6 +105,19 @@ def test_samples_are_seeded(tmp_path):
     assert not np.allclose(np.nan_to_num(_image(fig)), np.nan_to_num(_image(other)))
 
 
+def test_samples_decode_given_codes_of_another_prior():
+    decoder = _decoder(2)
+    z = np.random.default_rng(0).normal(loc=3.0, size=(10, 2)).astype("float32")
+    fig = plots.plot_samples(decoder, 2, n=10, z=z)
+    expected = plots.plot_samples(lambda codes: decoder(codes), 2, n=10, z=z)
+    np.testing.assert_array_equal(_image(fig), _image(expected))
+    assert not np.allclose(np.nan_to_num(_image(fig)), np.nan_to_num(_image(plots.plot_samples(decoder, 2, n=10))))
+    assert fig.axes[0].get_title() == "10 samples of the prior"
+    with pytest.raises(ValueError, match=r"Invalid value for 'z': expected codes of shape \(n, latent_dim\) = "
+                                         r"\(10, 2\). Received: z=<array of shape \(4, 2\)>"):
+        plots.plot_samples(decoder, 2, n=10, z=z[:4])
+
+
 def test_manifold_grid_for_two_dimensions(tmp_path):
     fig = plots.plot_manifold(_decoder(2), n=7, span=0.8, path=tmp_path / "m.png")
     _assert_png(tmp_path / "m.png")
