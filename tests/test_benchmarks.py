@@ -12,6 +12,7 @@ file is absent.
 """
 
 import importlib.util
+import json
 import math
 import os
 import re
@@ -205,3 +206,55 @@ def test_anomaly_smoke(tmp_path, keras_home):
         if m:
             assert float(m.group(2)) >= float(m.group(1)), line
     assert "AE vs PCA" in text and "AE vs KPCA" in text
+
+
+def test_generative_smoke(tmp_path, keras_home):
+    # keras_home holds mnist.npz only: the smoke run must train its own
+    # feature network, not read a cached one.
+    assert not (keras_home / "datasets" / "feature_networks").exists()
+    _, text = _run("generative.py", tmp_path / "generative.md", keras_home)
+    assert not (keras_home / "datasets" / "feature_networks").exists()  # nothing saved
+    mnist_part, ring_part = text.split("## Ring of Gaussians")
+    rows = _table_rows(mnist_part)
+    assert rows["Model"][:6] == ["Reconstruction error", "FID on MNIST features", "Precision", "Recall",
+                                 "Test NLL (nats, IWAE k=10)", "Train seconds"]
+    models = ["vae", "beta_vae", "aae", "wae_mmd", "wae_gan", "ali", "bigan"]
+    for model in models:
+        cells = rows[model]
+        assert 0 < _finite(cells[0]) < 784, (model, cells)  # summed squared error, pixels in [0, 1]
+        assert _finite(cells[1]) >= 0  # FID on MNIST features
+        assert 0 <= _finite(cells[2]) <= 1 and 0 <= _finite(cells[3]) <= 1  # precision, recall
+        if model in ("vae", "beta_vae"):
+            assert _finite(cells[4]) > 0  # test NLL, nats
+        else:
+            assert cells[4] == "-"  # no likelihood
+        assert _finite(cells[5]) >= 0  # train seconds
+    reference = rows["test images vs training images"]
+    assert _finite(reference[1]) >= 0 and 0 <= _finite(reference[2]) <= 1 and 0 <= _finite(reference[3]) <= 1
+    assert reference[0] == reference[4] == "-"
+    ring = ["GAN", "AAE, Gaussian prior", "AAE, 8-component mixture prior, scale 0.5",
+            "AAE, 8-component mixture prior, scale 0.05"]
+    ring_rows = _table_rows(ring_part)
+    assert ring_rows["Model"] == ["20 steps", "40 steps"]
+    for label in ring:
+        cells = ring_rows[label]
+        assert len(cells) == 2  # the two smoke checkpoints
+        for cell in cells:
+            _finite(cell.split(" ")[0])  # the mean over seeds, per seed in parentheses
+    assert "smoke run" in text
+    raw = json.loads((tmp_path / "generative.json").read_text())
+    assert [r["model"] for r in raw["mnist"]["rows"]] == models
+    assert {(r["model"], r["steps"]) for r in raw["ring"]} == {
+        (m, s) for m in ("gan", "aae_gaussian", "aae_mixture", "aae_mixture_narrow") for s in (20, 40)}
+    for r in raw["ring"]:
+        assert 0 <= r["modes_covered"] <= 8 and 0 <= r["high_quality"] <= 1 and sum(r["per_mode"]) <= 500
+    # The page can be written again from the raw results, without training.
+    again = tmp_path / "again.md"
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "generative.py"), "--report-from", str(tmp_path / "generative.json"),
+         "--out", str(again)],
+        cwd=REPO, env={**os.environ, "KERAS_HOME": str(keras_home), "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert again.read_text() == text
