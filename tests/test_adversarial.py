@@ -57,10 +57,14 @@ def test_each_optimizer_trains_only_its_own_group(name):
         optimizers[frozen] = keras.optimizers.SGD(0.0)
         model.compile(**optimizers)
         discriminator = weights(model.discriminator)
-        autoencoder = weights(model.get_layer("encoder")) + weights(model.get_layer("decoder"))
+        def trainable():  # not batch-norm statistics, which any training step updates
+            return [w.numpy().copy() for w in model.get_layer("encoder").trainable_weights
+                    + model.get_layer("decoder").trainable_weights]
+
+        autoencoder = trainable()
         model.fit(x, epochs=1, batch_size=16, verbose=0)
         moved_d = not all(np.array_equal(a, b) for a, b in zip(discriminator, weights(model.discriminator)))
-        after = weights(model.get_layer("encoder")) + weights(model.get_layer("decoder"))
+        after = trainable()
         moved_ae = not all(np.array_equal(a, b) for a, b in zip(autoencoder, after))
         assert (moved_d, moved_ae) == ((True, False) if frozen == "optimizer" else (False, True))
 
@@ -175,6 +179,30 @@ def test_gan_training_is_seeded_and_changes_both_networks():
         np.testing.assert_array_equal(a, b)
     moved = [not np.array_equal(a, b) for a, b in zip(before, runs[0])]
     assert all(moved)
+
+
+def test_adversarial_inference_generator_batch_norm_and_discriminator_dropout():
+    model = tiny("ali", seed=0)
+    names = [layer.name for layer in model.get_layer("decoder").layers]
+    assert "decoder_batchnorm_1" in names  # the default
+    assert "decoder_batchnorm_1" not in [layer.name for layer in tiny("ali", decoder_batchnorm=False).get_layer(
+        "decoder").layers]
+    x = examples("ali")
+    codes = model.get_layer("encoder")(x)
+    # Dropout acts in training only: two training calls differ, inference calls agree.
+    train = [np.asarray(model.discriminate(x, codes, training=True)) for _ in range(2)]
+    infer = [np.asarray(model.discriminate(x, codes)) for _ in range(2)]
+    assert not np.allclose(*train)
+    np.testing.assert_array_equal(*infer)
+    plain = tiny("ali", discriminator_dropout=0.0)
+    np.testing.assert_array_equal(plain.discriminate(x, codes, training=True), plain.discriminate(x, codes))
+
+
+def test_gan_batch_norm_option():
+    model = keras_ae.models.gan(data_shape=(4,), latent_dim=2, hidden=(8,), batchnorm=True)
+    assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.generator.layers)
+    with pytest.raises(ValueError, match="Invalid value for 'batchnorm': expected True or False"):
+        keras_ae.models.gan(data_shape=(4,), latent_dim=2, batchnorm=1)
 
 
 def test_gan_refuses_bad_arguments():

