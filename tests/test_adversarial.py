@@ -90,6 +90,18 @@ def test_mixture_prior_draws_the_component_of_each_label():
     np.testing.assert_array_equal(model.sample_prior(8, seed=5), model.sample_prior(8, seed=5))
 
 
+@pytest.mark.parametrize("name", ["vae", "aae", "wae_mmd", "ali"])
+def test_every_model_with_a_prior_samples_it(name):
+    model = tiny(name)
+    z = np.asarray(model.sample_prior(2000, seed=3))
+    assert z.shape == (2000, 2)
+    np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=0.1)  # their default prior: N(0, I)
+    np.testing.assert_allclose(z.std(axis=0), 1.0, atol=0.1)
+    np.testing.assert_array_equal(z, model.sample_prior(2000, seed=3))
+    with pytest.raises(ValueError, match="Invalid value for 'n': expected a positive integer. Received: n=0"):
+        model.sample_prior(0)
+
+
 def test_conditional_aae_learns_from_labels_and_refuses_bad_ones():
     x = examples("aae")
     labels = np.arange(32) % 4 - 1  # -1: unlabelled

@@ -92,6 +92,8 @@ class _PriorMixin(SeedStateMixin):
         Returns:
             A float32 tensor of shape ``(n, latent_dim)``.
         """
+        if not hasattr(n, "dtype"):  # a number from a user (a training step may pass a tensor)
+            n = v.check_int("n", n)
         seed = self.seed_generator if seed is None else seed
         noise = keras.random.normal((n, self.latent_dim), seed=seed, dtype="float32")
         if self.prior == "gaussian":

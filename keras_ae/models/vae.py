@@ -50,6 +50,16 @@ class VariationalAutoencoder(Autoencoder):
         """The :class:`~keras_ae.layers.GaussianPosterior` layer of the encoder."""
         return self.get_layer("encoder").get_layer("posterior")
 
+    def sample_prior(self, n, seed=None):
+        """Draws ``n`` codes from the prior N(0, I): a float32 tensor ``(n, latent_dim)``.
+
+        Args:
+            n: Positive number of samples.
+            seed: Optional integer seed (the same draws on every call).
+        """
+        n = v.check_int("n", n)
+        return keras.random.normal((n, self.latent_dim), seed=seed, dtype="float32")
+
     def posterior_params(self, x, training=False):
         """Returns ``(loc, raw_scale)`` of q(z|x), float32, shapes ``(batch, latent_dim)``."""
         loc, raw_scale = self._views.posterior_params(x, training=training)
