@@ -651,7 +651,10 @@ print({k: round(float(v), 3) for k, v in aae_final.items()})
 # input but not its details; they are "semantically" similar.
 #
 # We train `ali` (Gaussian encoder, 8-D code, the same MLP sizes as the VAE) for the same number of
-# steps as every other model, and measure its reconstructions $G(E(x))$ (`model.predict`) two ways:
+# steps as every other model. Its defaults carry the two usual stabilizers of GANs in pixel space, a
+# batch-normalized generator and dropout (rate 0.2, Dumoulin et al.'s) in the discriminator; the
+# builder's documentation reports that without them the generator collapses to a single image on
+# MNIST. We measure its reconstructions $G(E(x))$ (`model.predict`) two ways:
 # the squared error per image, and the share of test images whose reconstruction the classifier
 # reads as the same digit as the image (0.1 is chance).
 # `ali(reconstruction_weight=1)` adds the reconstruction loss to ALI's adversarial one, the remedy
@@ -693,10 +696,10 @@ show_images([x_eval[:12]] + [r["images"][:12] for r in recon.values()],
 # reconstructions are several times further from the inputs than the AAE's and show the input's digit
 # far less often. This is the fragility of GANs in pixel space: the discriminator sees hundreds of
 # pixels, learns faster than the generator can follow, and the generator collapses towards a few
-# images. Its exact numbers change from run to run (adversarial training amplifies the smallest
-# numerical difference), its failure does not. Published ALI results use convolutional networks and
-# far more updates. The AAE's discriminator has an easier job, two to eight code coordinates, and
-# stays in a balanced game.
+# images, even with batch normalization and dropout. Published ALI results use convolutional networks
+# and far more updates (the project's generative benchmark, `benchmarks/README.md`, trains longer on
+# all of MNIST). The AAE's discriminator has an easier job, two to eight code coordinates, and stays
+# in a balanced game.
 #
 # Adding the reconstruction loss (ALICE) repairs most of it: the reconstructions keep the digit most
 # of the time, and their error is a fraction of pure ALI's, close to the AAE's on MNIST. Its
@@ -954,9 +957,9 @@ print(f"whole notebook: {time.perf_counter() - START:.0f} s")
 # 3. **Collapse and batch size.** Repeat the ring experiment with batches of 64 and 2 048, and with
 #    a generator learning rate ten times smaller than the discriminator's
 #    (`compile(optimizer=..., discriminator_optimizer=...)`). Which runs keep all eight modes?
-# 4. **A better ALI.** Build ALI with `encoder="deterministic"` (BiGAN), a smaller discriminator, or a
-#    discriminator learning rate ten times smaller, and train it longer. When does the discriminator
-#    stop winning?
+# 4. **A better ALI.** Build ALI with `encoder="deterministic"` (BiGAN), without its stabilizers
+#    (`decoder_batchnorm=False`, `discriminator_dropout=0`), with a discriminator learning rate ten
+#    times smaller, and train each longer. When does the discriminator stop winning?
 # 5. **MMD scales.** `losses.mmd` sums kernels at several scales. Compute the MMD between the VAE's
 #    codes and the prior with one scale at a time: which scales tell them apart?
 # 6. **FID's bias.** Compute the FID of training images against test images for 100, 500 and 2 000
