@@ -432,7 +432,12 @@ def aae(
             label (``-1``: unlabelled), the paper's supervised variant.
         discriminator_hidden: Widths of the discriminator's hidden layers.
         adversarial_weight: Non-negative weight of the encoder's adversarial
-            term (a variable: see :mod:`keras_ae.callbacks`).
+            term (a variable: see :mod:`keras_ae.callbacks`). The
+            reconstruction term is summed over features (about 100 nats per
+            MNIST image) and the adversarial term is about 1 nat, so large
+            images need a larger weight: tutorial 07 uses 10 on MNIST (with
+            1, a label-conditioned AAE put 28% of the codes in their label's
+            component after 20 epochs; with 10, 85% after 5).
         likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
         decoder_scale: Standard deviation of the Gaussian likelihood, or
             ``None`` for the summed squared error.
