@@ -85,7 +85,7 @@ SPECS = {
     'bigan': ModelSpec(
         name='bigan',
         module='keras_ae.models.adversarial',
-        summary='BiGAN: :func:`ali` with a deterministic encoder.',
+        summary='BiGAN: ALI with a deterministic encoder.',
         options={
             'input_shape': (Shape(ndim=None), '<required>'),
             'latent_dim': (Integer(minimum=1), '<required>'),

@@ -58,6 +58,11 @@ MIRRORED_CASES = {
     # discriminator's dropout is off (conv1d_dropout tests per-replica masks).
     "ali": ("ali", {"hidden": (32,), "discriminator_hidden": (16,), "discriminator_dropout": 0.0, "seed": 1},
             "sgd", "on"),
+    # Adam, as built: its slots for the discriminator exist before the first
+    # distributed step (created by compile, in the strategy's scope).
+    "aae_adam": ("aae", {"hidden": (32,), "discriminator_hidden": (16,), "seed": 1}, None, "on"),
+    "gan_adam": ("gan", {"hidden": (32,), "discriminator_hidden": (16,), "output": "sigmoid", "seed": 1}, None,
+                 "on"),
     # Not registered (not an autoencoder): keras_ae.models.gan.
     "gan": ("gan", {"hidden": (32,), "discriminator_hidden": (16,), "output": "sigmoid", "seed": 1}, "sgd", "on"),
 }

@@ -224,3 +224,87 @@ def test_gan_refuses_bad_arguments():
         keras_ae.models.gan(data_shape=(2,), latent_dim=2, output="tanh")
     with pytest.raises(ValueError, match="Invalid value for 'n'"):
         _ring_gan().sample(0)
+
+
+# ---------------------------------------------------------------------------
+# Mistakes a user makes (found by a newcomer's trial)
+
+
+def test_compile_refuses_a_missing_or_shared_optimizer():
+    model = tiny("aae", compile=False)
+    with pytest.raises(ValueError, match="Invalid value for 'discriminator_optimizer': expected an optimizer"):
+        model.compile(optimizer="adam", discriminator_optimizer=None)
+    shared = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="Invalid value for 'optimizer': expected a separate optimizer object"):
+        model.compile(optimizer=shared, discriminator_optimizer=shared)
+    gan = _ring_gan()
+    with pytest.raises(ValueError, match="Invalid value for 'discriminator_optimizer': expected an optimizer"):
+        gan.compile(optimizer="adam", discriminator_optimizer=None)
+    with pytest.raises(ValueError, match="Invalid value for 'loss': expected None"):
+        gan.compile(loss="mse")
+
+
+def test_a_column_of_labels_is_refused_as_a_target():
+    x = examples("aae")
+    model = tiny("aae", prior="mixture", prior_components=4, conditional=True, likelihood="gaussian")
+    before = weights(model)
+    labels = (np.arange(32) % 4)[:, None]
+    with pytest.raises(ValueError, match=r"Invalid value for 'y': expected targets of the output's shape "
+                                         r"\(n, 8, 8, 1\), or one integer label per example, shape \(n,\). "
+                                         r"Received: y=<array of shape \(32, 1\)>. Flatten a column of labels"):
+        model.fit(x, labels, epochs=1, verbose=0)
+    for a, b in zip(before, weights(model)):
+        np.testing.assert_array_equal(a, b)
+    model.fit(x, labels.ravel(), epochs=1, verbose=0)  # the advice works
+
+
+def test_wae_mmd_carries_no_mmd_on_a_batch_of_one():
+    x = examples("wae_mmd")
+    model = tiny("wae_mmd")
+    assert model.evaluate(x[:3], batch_size=1, verbose=0, return_dict=True)["mmd"] == 0.0
+    # Batches of unknown size (a dataset): the last batch of one counts 0, weighted by its one example.
+    import tensorflow as tf
+
+    two = model.evaluate(x[:2], batch_size=2, verbose=0, return_dict=True)["mmd"]
+    three = model.evaluate(tf.data.Dataset.from_tensor_slices(x[:3]).batch(2), verbose=0, return_dict=True)["mmd"]
+    assert two != 0.0
+    np.testing.assert_allclose(three, 2 / 3 * two, rtol=1e-5)
+
+
+def test_sample_prior_checks_numpy_integers():
+    model = tiny("aae")
+    with pytest.raises(ValueError, match=r"Invalid value for 'n': expected a positive integer. Received: n=np.int64"):
+        model.sample_prior(np.int64(0))
+    assert model.sample_prior(np.int64(3)).shape == (3, 2)
+
+
+def test_gan_refuses_non_finite_data():
+    points = keras_ae.sample_quality.ring_data(64, seed=0)
+    points[3, 0] = np.nan
+    model = _ring_gan()
+    before = weights(model)
+    with pytest.raises(ValueError, match="Invalid value for 'x': expected finite values"):
+        model.fit(points, epochs=1, verbose=0)
+    for a, b in zip(before, weights(model)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gan_scales_its_losses_under_mixed_float16():
+    """Both optimizers are loss-scaled, so a float16 step moves the weights as a float32 step does."""
+    points = keras_ae.sample_quality.ring_data(64, seed=0)
+    moves = {}
+    for policy in ("float32", "mixed_float16"):
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            model = _ring_gan(seed=5)
+            model.compile(optimizer=keras.optimizers.SGD(0.1), discriminator_optimizer=keras.optimizers.SGD(0.1))
+            if policy == "mixed_float16":
+                assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+                assert isinstance(model.discriminator_optimizer, keras.optimizers.LossScaleOptimizer)
+            start = [weights(model.generator), weights(model.discriminator)]
+            model.fit(points, epochs=1, batch_size=64, verbose=0)
+            moves[policy] = [sum(np.abs(a - b).sum() for a, b in zip(before, weights(net)))
+                             for before, net in zip(start, (model.generator, model.discriminator))]
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+    np.testing.assert_allclose(moves["mixed_float16"], moves["float32"], rtol=0.05)

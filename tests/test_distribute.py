@@ -63,7 +63,7 @@ NOISY_LOSS_REL = 1e-2
 
 EXACT_CASES = ["dense", "sparse_l1", "contractive_closed_form_sgd", "contractive_exact", "vae", "conv1d"]
 NOISY_CASES = ["contractive_hutchinson", "vae_noisy", "conv1d_dropout"]
-PRIOR_CASES = ["aae", "wae_mmd", "ali", "gan"]
+PRIOR_CASES = ["aae", "wae_mmd", "ali", "gan", "aae_adam", "gan_adam"]
 PRIOR_SPREAD_REL = 5e-2
 
 

@@ -264,6 +264,14 @@ class Autoencoder(keras.Model):
                 raise v.invalid(key, f"an optimizer of one of the groups {sorted(self.OPTIMIZER_GROUPS)} "
                                      "of this model", kwargs[key])
             groups[group] = kwargs.pop(key)
+            if groups[group] is None:
+                raise v.invalid(key, "an optimizer (a name such as 'adam', or a keras.optimizers.Optimizer)", None)
+        if optimizer is None:
+            raise v.invalid("optimizer", "an optimizer (a name such as 'adam', or a keras.optimizers.Optimizer)", None)
+        distinct = [o for o in (optimizer, *groups.values()) if not isinstance(o, (str, dict))]
+        if len({id(o) for o in distinct}) < len(distinct):
+            raise v.invalid("optimizer", "a separate optimizer object for each group (one optimizer keeps the "
+                            "state of the weights it was built for)", optimizer)
         missing = sorted(set(self.OPTIMIZER_GROUPS) - set(groups))
         if missing:
             raise v.invalid(f"{missing[0]}_optimizer", "an optimizer (this model has the optimizer "
@@ -279,10 +287,14 @@ class Autoencoder(keras.Model):
         self._compiled_metrics = bool(metrics)
         self._group_configs = {g: keras.optimizers.serialize(keras.optimizers.get(o)) for g, o in groups.items()}
         self.group_optimizers = {}
+        variables = self._group_variables() if groups else {}
         for group, opt in groups.items():
             opt = keras.optimizers.get(opt)
             if self._float16_layers() and not isinstance(opt, keras.optimizers.LossScaleOptimizer):
                 opt = keras.optimizers.LossScaleOptimizer(opt)
+            # Its slots are created now, in the scope of compile (a tf.distribute
+            # strategy's): Keras builds only the main optimizer before training.
+            opt.build(variables[group])
             self.group_optimizers[group] = opt
             setattr(self, f"{group}_optimizer", opt)
 
@@ -306,10 +318,7 @@ class Autoencoder(keras.Model):
         self.compile(**config)
         if self.built:
             # Create the optimizers' variables so the saved state loads into them.
-            groups = self._group_variables()
-            self.optimizer.build(groups.pop(DEFAULT_GROUP))
-            for group, variables in groups.items():
-                self.group_optimizers[group].build(variables)
+            self.optimizer.build(self._group_variables()[DEFAULT_GROUP])
 
     def get_config(self):
         return {
@@ -450,11 +459,19 @@ class Autoencoder(keras.Model):
     # Array checks before any work
 
     def _check_arrays(self, x, y=None, where=""):
-        """Refuses non-finite inputs and, for Bernoulli, targets outside [0, 1]."""
+        """Refuses non-finite inputs, targets of another shape than the output and, for Bernoulli, outside [0, 1]."""
         if isinstance(x, (np.ndarray, tf.Tensor)):
             v.check_array(f"x{where}", x, finite=True)
             if y is None or (hasattr(y, "shape") and len(y.shape) == 1):
                 y = x
+        if isinstance(y, (np.ndarray, tf.Tensor)) and y is not x:
+            expected = tuple(self.output_shape[1:])
+            if tuple(y.shape[1:]) != expected:
+                raise v.invalid(
+                    f"y{where}", f"targets of the output's shape (n, {', '.join(map(str, expected))}), or one "
+                    "integer label per example, shape (n,)", v.Shown(f"<array of shape {tuple(y.shape)}>"),
+                    "Flatten a column of labels with y.ravel()" if y.shape[1:] == (1,) else "",
+                )
         if isinstance(y, (np.ndarray, tf.Tensor)):
             v.check_array(f"y{where}" if y is not x else f"x{where}", y, finite=True,
                           unit_interval=self.likelihood == "bernoulli")

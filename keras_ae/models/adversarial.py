@@ -92,7 +92,7 @@ class _PriorMixin(SeedStateMixin):
         Returns:
             A float32 tensor of shape ``(n, latent_dim)``.
         """
-        if not hasattr(n, "dtype"):  # a number from a user (a training step may pass a tensor)
+        if not tf.is_tensor(n):  # a number from a user (a training step may pass a tensor)
             n = v.check_int("n", n)
         seed = self.seed_generator if seed is None else seed
         noise = keras.random.normal((n, self.latent_dim), seed=seed, dtype="float32")
@@ -263,7 +263,11 @@ class WassersteinAutoencoder(_PriorMixin, Autoencoder):
         reconstruction = self.reconstruction_nll(y, self.decoder_params(codes, training))
         prior = self._batch_prior(ops.shape(codes)[0], None, training)
         variance = 1.0 if self.prior == "gaussian" else self.prior_scale ** 2 + self.prior_radius ** 2 / 2
-        divergence = mmd(codes, prior, prior_variance=variance)
+        # The estimate needs two codes: a batch of one (the last of an epoch) carries no MMD.
+        if codes.shape[0] is not None and codes.shape[0] < 2:
+            divergence = ops.zeros((), dtype="float32")
+        else:
+            divergence = ops.where(ops.shape(codes)[0] >= 2, mmd(codes, prior, prior_variance=variance), 0.0)
         return {"reconstruction": reconstruction, "mmd": ops.ones_like(reconstruction) * divergence}
 
     def get_config(self):
@@ -447,7 +451,8 @@ def aae(
 
     Returns:
         An :class:`AdversarialAutoencoder` named ``"aae"`` with sub-models
-        ``"encoder"``, ``"decoder"`` and ``"discriminator"``.
+        ``"encoder"`` and ``"decoder"`` (``get_layer``), and its
+        discriminator in ``model.discriminator``.
 
     Raises:
         ValueError: For a bad option, ``prior="mixture"`` with
@@ -670,7 +675,8 @@ def ali(
 
     Returns:
         An :class:`AdversarialInference` named ``"ali"`` with sub-models
-        ``"encoder"``, ``"decoder"`` (the generator) and ``"discriminator"``.
+        ``"encoder"`` and ``"decoder"`` (the generator; ``get_layer``), and
+        its joint discriminator in ``model.discriminator``.
 
     Example:
 
@@ -703,7 +709,7 @@ def bigan(
     seed=None,
     compile=True,
 ):
-    """BiGAN: :func:`ali` with a deterministic encoder.
+    """BiGAN: ALI with a deterministic encoder.
 
     Donahue et al. proposed the same joint discriminator at the same time
     as Dumoulin et al.; their encoder is deterministic, ``z = E(x)``.

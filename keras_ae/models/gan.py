@@ -7,6 +7,7 @@ registry: build it with :func:`gan`.
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
@@ -61,9 +62,46 @@ class GAN(SeedStateMixin, keras.Model):
         return ops.convert_to_numpy(self.generator(z, training=False))
 
     def compile(self, optimizer="adam", discriminator_optimizer="adam", **kwargs):
-        """Sets the generator's ``optimizer`` and the ``discriminator_optimizer``."""
-        super().compile(optimizer=optimizer, **kwargs)
-        self.discriminator_optimizer = keras.optimizers.get(discriminator_optimizer)
+        """Sets the generator's ``optimizer`` and the ``discriminator_optimizer``.
+
+        Under ``mixed_float16`` both are wrapped in a
+        ``keras.optimizers.LossScaleOptimizer``.
+
+        Raises:
+            ValueError: If an optimizer is ``None``, both are one object, or a
+                ``loss`` is given (the GAN's losses are its own).
+        """
+        for name, value in (("optimizer", optimizer), ("discriminator_optimizer", discriminator_optimizer)):
+            if value is None:
+                raise v.invalid(name, "an optimizer (a name such as 'adam', or a keras.optimizers.Optimizer)", None)
+        if optimizer is discriminator_optimizer and not isinstance(optimizer, str):
+            raise v.invalid("discriminator_optimizer", "an optimizer object other than 'optimizer' (one optimizer "
+                            "keeps the state of the weights it was built for)", discriminator_optimizer)
+        if kwargs.get("loss") is not None:
+            raise v.invalid("loss", "None: the GAN trains on its own adversarial losses", kwargs["loss"])
+        kwargs.pop("loss", None)
+        float16 = self.generator.dtype_policy.name == "mixed_float16"
+        optimizers = []
+        for value in (optimizer, discriminator_optimizer):
+            value = keras.optimizers.get(value)
+            if float16 and not isinstance(value, keras.optimizers.LossScaleOptimizer):
+                value = keras.optimizers.LossScaleOptimizer(value)
+            optimizers.append(value)
+        super().compile(optimizer=optimizers[0], **kwargs)
+        self.discriminator_optimizer = optimizers[1]
+        # Slots created now, in the scope of compile (a tf.distribute strategy's).
+        self.optimizer.build(self.generator.trainable_variables)
+        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """``keras.Model.fit`` on examples ``x`` (``y`` is not used); arrays with NaN or infinite values are refused.
+
+        Raises:
+            ValueError: For non-finite data.
+        """
+        if isinstance(x, (np.ndarray, tf.Tensor)):
+            v.check_array("x", x, finite=True)
+        return super().fit(x, y, *args, **kwargs)
 
     def get_compile_config(self):
         config = super().get_compile_config()
@@ -74,9 +112,6 @@ class GAN(SeedStateMixin, keras.Model):
     def compile_from_config(self, config):
         config = keras.saving.deserialize_keras_object(config)
         self.compile(**{k: config[k] for k in ("optimizer", "discriminator_optimizer") if k in config})
-        if self.built:  # create the optimizers' variables so the saved state loads into them
-            self.optimizer.build(self.generator.trainable_variables)
-            self.discriminator_optimizer.build(self.discriminator.trainable_variables)
 
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -89,7 +124,8 @@ class GAN(SeedStateMixin, keras.Model):
                 "discriminator": ops.mean(ops.softplus(-real) + ops.softplus(fake)),
                 "generator": ops.mean(ops.softplus(-fake)),
             }
-            scaled = {name: loss / replicas for name, loss in losses.items()}
+            scaled = {"generator": self.optimizer.scale_loss(losses["generator"] / replicas),
+                      "discriminator": self.discriminator_optimizer.scale_loss(losses["discriminator"] / replicas)}
         for name, optimizer, network in (("generator", self.optimizer, self.generator),
                                          ("discriminator", self.discriminator_optimizer, self.discriminator)):
             gradients = tape.gradient(scaled[name], network.trainable_variables)
