@@ -213,8 +213,9 @@ def _build_parser():
     train.add_argument("--batch-size", type=int, metavar="N",
                        help="examples per step, split across the devices of a strategy "
                        "(default: 64 on digits, 128 otherwise)")
-    train.add_argument("--learning-rate", type=float, default=1e-3, metavar="F",
-                       help="Adam's learning rate (default: 1e-3)")
+    train.add_argument("--learning-rate", type=float, default=None, metavar="F",
+                       help="Adam's learning rate (default: the model's; 1e-3, or 2e-4 for the adversarial "
+                            "models)")
     train.add_argument("--seed", type=int, default=0, metavar="N",
                        help="seed of the weights, the shuffling and the metric samples "
                        "(default: 0); the train/test split is fixed")
@@ -408,7 +409,8 @@ def _run_train(args):
     options = _parse_options(model_name, args.option)
     checked = _check_model_options(spec, defaults["image"], {
         "latent_dim": _default(args.latent_dim, spec.default_latent_dim),
-        "learning_rate": args.learning_rate,
+        # The model's own default unless given (2e-4 for the adversarial families).
+        "learning_rate": _default(args.learning_rate, spec.options["learning_rate"][1]),
         **options,
     })
     latent_dim, learning_rate = checked["latent_dim"], checked["learning_rate"]
@@ -453,6 +455,8 @@ def _run_train(args):
     # 5. Train and write, in a staging directory renamed into place at the end.
     if dataset == "binarized_mnist":
         train_data = data.binarized_dataset(x_train, batch_size=batch_size, seed=seed)
+    elif getattr(model, "conditional", False):  # a label-conditioned AAE trains on the dataset's labels
+        train_data = data.as_dataset(x_train, y_train.astype("int32"), batch_size=batch_size, seed=seed)
     else:
         train_data = data.as_dataset(x_train, batch_size=batch_size, seed=seed)
     guard = _non_finite_guard(keras)

@@ -502,6 +502,9 @@ def _save_atomically(network, path):
     os.close(handle)
     try:
         network.save(temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a saved model is not
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

@@ -281,9 +281,21 @@ def test_train_aae_samples_its_own_prior_and_reports_no_likelihood_bound(tmp_pat
     assert {"adversarial", "discriminator", "val_discriminator"} <= set(history)
     model = keras_ae.load_model(out / "model.keras")
     assert isinstance(model.discriminator_optimizer, keras.optimizers.Adam)
+    assert metrics["learning_rate"] == pytest.approx(2e-4)  # the builder's default, not the command's 1e-3
     assert cli.main(["evaluate", str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["reconstruction_error"] == pytest.approx(metrics["reconstruction_error"], rel=1e-6)
+
+
+def test_train_a_conditional_aae_uses_the_labels(tmp_path):
+    out = tmp_path / "run"
+    status, _, err = _run(["train", "aae", "--out", str(out), "--option", "prior=mixture",
+                           "--option", "conditional=true", "--option", "hidden=32", *QUICK])
+    assert status == 0, err
+    # Too few components for the ten digit classes: the labels reach the model, which refuses them.
+    status, _, err = _run(["train", "aae", "--out", str(tmp_path / "run3"), "--option", "prior=mixture",
+                           "--option", "conditional=true", "--option", "prior_components=3", *QUICK])
+    _assert_one_line_error(status, err, "Invalid value for 'labels': expected integers from 0 to 2")
 
 
 @pytest.mark.parametrize("fixture", ["dense_run", "vae_run"])

@@ -262,6 +262,9 @@ def test_build_feature_network_layers():
 def test_train_feature_network_learns_and_saves_at_the_default_path(trained, keras_home):
     assert trained.path == str(keras_home / "datasets" / "feature_networks" / "digits_classifier.keras")
     assert os.listdir(os.path.dirname(trained.path)) == ["digits_classifier.keras"]  # no temporary file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(trained.path).st_mode & 0o777 == 0o666 & ~umask  # readable as a plain save would be
     # 3 epochs on 1437 digits give about 0.92 test accuracy; 10 classes give 0.1 by chance.
     assert trained.test_accuracy > 0.8
 
