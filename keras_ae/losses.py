@@ -5,6 +5,8 @@ the batch by Keras, so a reported loss is in nats (or squared-error units)
 per example, the scale of the papers.
 """
 
+import math
+
 import keras
 from keras import ops
 
@@ -146,6 +148,11 @@ def mmd(a, b, *, prior_variance=1.0, scales=IMQ_SCALES):
         shape = v.Shown(f"<tensor of shape {tuple(b.shape)}>")
         raise v.invalid("b", f"samples of dimension {a.shape[1]} like 'a'", shape)
     prior_variance = v.check_float("prior_variance", prior_variance, low=0, low_open=True)
+    if (not isinstance(scales, (tuple, list)) or not scales
+            or not all(isinstance(s, (int, float)) and math.isfinite(s) and s > 0 for s in scales)):
+        raise v.invalid("scales", "a non-empty tuple of positive numbers", scales)
+    if a.shape[1] is None:
+        raise v.invalid("a", "samples of a known dimension d", v.Shown(f"<tensor of shape {tuple(a.shape)}>"))
 
     def squared_distances(p, q):
         return ops.maximum(

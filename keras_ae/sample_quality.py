@@ -127,6 +127,14 @@ def frechet_distance_from_moments(mu_a, cov_a, mu_b, cov_b):
         if value.shape != shape:
             raise v.invalid(name, f"an array of shape {shape} (the dimension of mu_a is {d})",
                             f"array of shape {value.shape}")
+    for name, cov in (("cov_a", cov_a), ("cov_b", cov_b)):
+        scale = max(float(np.abs(cov).max()), 1e-300)
+        if not np.allclose(cov, cov.T, rtol=1e-6, atol=1e-9 * scale):
+            raise v.invalid(name, "a symmetric matrix (a covariance)", v.Shown("<a non-symmetric array>"))
+        lowest = float(np.linalg.eigvalsh(cov).min())
+        if lowest < -1e-6 * scale:
+            raise v.invalid(name, "a positive semi-definite matrix (a covariance)",
+                            v.Shown(f"<an array with eigenvalue {lowest:.3g}>"))
 
     from scipy import linalg
 

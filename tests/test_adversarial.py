@@ -39,6 +39,13 @@ def test_mmd_is_near_zero_for_one_distribution_and_grows_with_the_shift():
     assert same < shifted[0] < shifted[1] < shifted[2]
 
 
+def test_mmd_refuses_bad_scales():
+    a = np.zeros((4, 2))
+    for scales in ((), (0.0,), (-1.0,), 1.0, (float("nan"),)):
+        with pytest.raises(ValueError, match="Invalid value for 'scales': expected a non-empty tuple of positive"):
+            mmd(a, a, scales=scales)
+
+
 def test_mmd_refuses_bad_samples():
     with pytest.raises(ValueError, match=r"Invalid value for 'a': expected an array of shape \(n, d\) with n >= 2"):
         mmd(np.zeros((1, 2)), np.zeros((4, 2)))
@@ -256,6 +263,9 @@ def test_a_column_of_labels_is_refused_as_a_target():
     for a, b in zip(before, weights(model)):
         np.testing.assert_array_equal(a, b)
     model.fit(x, labels.ravel(), epochs=1, verbose=0)  # the advice works
+    with pytest.raises(ValueError, match=r"Invalid value for 'labels': expected integers .* Received: "
+                                         r"labels=<float\d+ labels>"):
+        model.fit(x, labels.ravel() + 0.5, epochs=1, verbose=0)
 
 
 def test_wae_mmd_carries_no_mmd_on_a_batch_of_one():

@@ -357,3 +357,11 @@ def test_the_script_trains_and_reports(tmp_path, keras_home, capsys):
     assert str(path) in out and path.is_file()
     with pytest.raises(SystemExit):
         script.main(["--dataset", "mnist", "fashion_mnist", "--path", str(path)])
+
+
+def test_frechet_distance_from_moments_refuses_matrices_that_are_not_covariances():
+    mu = np.zeros(2)
+    with pytest.raises(ValueError, match="Invalid value for 'cov_a': expected a positive semi-definite matrix"):
+        sq.frechet_distance_from_moments(mu, -np.eye(2), mu, np.eye(2))
+    with pytest.raises(ValueError, match="Invalid value for 'cov_b': expected a symmetric matrix"):
+        sq.frechet_distance_from_moments(mu, np.eye(2), mu, np.array([[1.0, 0.5], [0.0, 1.0]]))

@@ -201,6 +201,9 @@ class AdversarialAutoencoder(_PriorMixin, Autoencoder):
     def _check_labels(self, labels):
         if not self.conditional:
             return []
+        if not tf.as_dtype(labels.dtype).is_integer:
+            raise v.invalid("labels", "integers (the components of the prior, -1 for unlabelled)",
+                            v.Shown(f"<{tf.as_dtype(labels.dtype).name} labels>"))
         labels = ops.cast(labels, "int32")
         ok = ops.logical_and(ops.min(labels) >= -1, ops.max(labels) < self.prior_components)
         return [tf.debugging.Assert(ok, [
