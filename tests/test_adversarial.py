@@ -109,6 +109,20 @@ def test_every_model_with_a_prior_samples_it(name):
         model.sample_prior(0)
 
 
+def test_sample_prior_refuses_labels_it_cannot_use():
+    mixture = tiny("aae", prior="mixture", prior_components=4)
+    with pytest.raises(ValueError, match=r"Invalid value for 'labels': expected integers from 0 to 3 .* "
+                                         r"Received: labels=<array with values from 0 to 10>"):
+        mixture.sample_prior(3, labels=[0, 10, 2])
+    with pytest.raises(ValueError, match=r"Invalid value for 'labels': expected 3 integers, shape \(3,\). "
+                                         r"Received: labels=<int64 array of shape \(2,\)>"):
+        mixture.sample_prior(3, labels=[0, 1])
+    with pytest.raises(ValueError, match=r"Invalid value for 'labels': expected 2 integers"):
+        mixture.sample_prior(2, labels=[0.5, 1.0])
+    with pytest.raises(ValueError, match=r"Invalid value for 'labels': expected None for prior='gaussian'"):
+        tiny("aae").sample_prior(2, labels=[0, 1])
+
+
 def test_conditional_aae_learns_from_labels_and_refuses_bad_ones():
     x = examples("aae")
     labels = np.arange(32) % 4 - 1  # -1: unlabelled

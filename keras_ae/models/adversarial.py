@@ -24,6 +24,7 @@ for the side that should be called fake, in nats.
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
@@ -91,9 +92,16 @@ class _PriorMixin(SeedStateMixin):
 
         Returns:
             A float32 tensor of shape ``(n, latent_dim)``.
+
+        Raises:
+            ValueError: If ``n`` is not a positive integer, or ``labels`` are
+                given for a Gaussian prior, are not ``n`` integers, or name
+                no component.
         """
         if not tf.is_tensor(n):  # a number from a user (a training step may pass a tensor)
             n = v.check_int("n", n)
+        if labels is not None and not tf.is_tensor(labels):  # a user's array (a training step checked its own)
+            self._check_prior_labels(n, np.asarray(labels))
         seed = self.seed_generator if seed is None else seed
         noise = keras.random.normal((n, self.latent_dim), seed=seed, dtype="float32")
         if self.prior == "gaussian":
@@ -107,6 +115,18 @@ class _PriorMixin(SeedStateMixin):
         means = ops.convert_to_tensor(
             _mixture_means(self.prior_components, self.latent_dim, self.prior_radius), dtype="float32")
         return ops.take(means, components, axis=0) + self.prior_scale * noise
+
+    def _check_prior_labels(self, n, labels):
+        if self.prior != "mixture":
+            raise v.invalid("labels", "None for prior='gaussian' (labels pick components of a mixture)",
+                            v.Shown(f"<array of shape {labels.shape}>"))
+        if labels.shape != (n,) or labels.dtype.kind not in "iu":
+            raise v.invalid("labels", f"{n} integers, shape ({n},)",
+                            v.Shown(f"<{labels.dtype} array of shape {labels.shape}>"))
+        if labels.size and (labels.min() < -1 or labels.max() >= self.prior_components):
+            raise v.invalid("labels", f"integers from 0 to {self.prior_components - 1} (the components of the "
+                            "prior), or -1 for any component",
+                            v.Shown(f"<array with values from {labels.min()} to {labels.max()}>"))
 
     def _batch_prior(self, n, labels, training):
         return self.sample_prior(n, labels, seed=None if training else EVALUATION_SEED)
