@@ -382,9 +382,11 @@ def _build(model_class, name, input_shape, latent_dim, hidden, activation, encod
         decoder_scale=decoder_scale if likelihood == "gaussian" else None,
         hyperparameters=hyperparameters, seed=seed, **model_kwargs,
     )
-    if compile:
+    if compile and model_class.OPTIMIZER_GROUPS:
         groups = {f"{g}_optimizer": _adam(learning_rate) for g in model_class.OPTIMIZER_GROUPS}
         model.compile(optimizer=_adam(learning_rate), **groups)
+    elif compile:  # no discriminator: Keras' default Adam
+        _blocks.compile_model(model, learning_rate)
     return model
 
 
@@ -605,18 +607,11 @@ def wae_mmd(
     model.fit(x_train, epochs=20, batch_size=100)
     ```
     """
-    encoder_model = _encoder(input_shape, latent_dim, hidden, activation, encoder,
-                             None if seed is None else seed + 1)
-    decoder = _blocks.dense_decoder(latent_dim, input_shape, hidden, activation, likelihood)
-    model = _blocks.assemble(
-        encoder_model, decoder, name="wae_mmd", model_class=WassersteinAutoencoder, likelihood=likelihood,
-        decoder_scale=decoder_scale if likelihood == "gaussian" else None,
-        hyperparameters={"mmd_weight": mmd_weight}, prior=prior, prior_components=prior_components,
-        prior_radius=prior_radius, prior_scale=prior_scale, seed=seed,
+    return _build(
+        WassersteinAutoencoder, "wae_mmd", input_shape, latent_dim, hidden, activation, encoder, likelihood,
+        decoder_scale, learning_rate, seed, compile, {"mmd_weight": mmd_weight},
+        prior=prior, prior_components=prior_components, prior_radius=prior_radius, prior_scale=prior_scale,
     )
-    if compile:
-        _blocks.compile_model(model, learning_rate)
-    return model
 
 
 ALI_OPTIONS = {
