@@ -811,7 +811,7 @@ def _write_figures(stage, model, history, x_test, y_test, x_hat, seed, *, has_pr
     figures = []
     save("loss.png", plots.plot_history(history))
     save("reconstructions.png", plots.plot_reconstructions(x_test, x_hat, n=10))
-    codes = model.get_layer("encoder").predict(x_test, batch_size=256, verbose=0)
+    codes = model.predict_codes(x_test, batch_size=256)
     save("codes.png", plots.plot_codes(codes, y_test))
     if has_prior:
         decoder = model.get_layer("decoder")

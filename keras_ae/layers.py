@@ -13,6 +13,7 @@ from keras_ae import _validation as v
 
 __all__ = [
     "NOISE_KINDS",
+    "ClusteringLayer",
     "Corruption",
     "GaussianPosterior",
     "KLSparsity",
@@ -297,6 +298,56 @@ class GaussianPosterior(SeedStateMixin, keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class ClusteringLayer(keras.layers.Layer):
+    """Soft assignments of codes to cluster centroids by a Student's t kernel (DEC).
+
+    For a code ``z_i`` and centroids ``mu_j`` (the layer's weights, shape
+    ``(n_clusters, latent_dim)``), ``q_ij`` is proportional to
+    ``(1 + ||z_i - mu_j||^2 / alpha) ** (-(alpha + 1) / 2)``, normalized over
+    ``j``: the probability of assigning example ``i`` to cluster ``j``.
+
+    Args:
+        n_clusters: Number of clusters, at least 2.
+        alpha: Degrees of freedom of the Student's t distribution (1 in Xie
+            et al.).
+        **kwargs: Base layer arguments (``name``, ``dtype``...).
+
+    Input shape: ``(batch, latent_dim)``. Output shape: ``(batch, n_clusters)``,
+    rows summing to 1, in the layer's dtype (float32 in the DEC model).
+
+    Reference: Xie, Girshick & Farhadi, "Unsupervised Deep Embedding for
+    Clustering Analysis", ICML 2016, Eq. 1.
+
+    Example:
+
+    ```python
+    q = keras_ae.layers.ClusteringLayer(10)(codes)   # (batch, 10)
+    ```
+    """
+
+    def __init__(self, n_clusters, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.n_clusters = v.check_int("n_clusters", n_clusters, minimum=2)
+        self.alpha = v.check_float("alpha", alpha, low=0, low_open=True)
+
+    def build(self, input_shape):
+        self.centroids = self.add_weight(shape=(self.n_clusters, int(input_shape[-1])),
+                                         initializer="glorot_uniform", name="centroids")
+
+    def call(self, codes):
+        codes = ops.cast(codes, self.centroids.dtype)
+        distances = ops.sum(ops.square(ops.expand_dims(codes, 1) - self.centroids), axis=-1)
+        kernel = ops.power(1.0 + distances / self.alpha, -(self.alpha + 1.0) / 2.0)
+        return kernel / ops.sum(kernel, axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n_clusters)
+
+    def get_config(self):
+        return {**super().get_config(), "n_clusters": self.n_clusters, "alpha": self.alpha}
 
 
 def kl_sparsity(codes, target, sample_weight=None):

@@ -5,11 +5,15 @@ A new family is one module (a builder decorated with
 objective has terms of its own) plus its import line below.
 """
 
-from keras_ae.models import adversarial, contractive, conv, denoising, dense, sequence, sparse, vae  # noqa: F401
+from keras_ae.models import (  # noqa: F401
+    adversarial, clustering, contractive, conv, denoising, dense, semi_supervised, sequence, sparse, vae,
+)
 from keras_ae.models._base import Autoencoder
 from keras_ae.models.adversarial import AdversarialAutoencoder, AdversarialInference, WassersteinAutoencoder
+from keras_ae.models.clustering import DeepEmbeddedClustering
 from keras_ae.models.contractive import ContractiveAutoencoder
 from keras_ae.models.gan import GAN, gan
+from keras_ae.models.semi_supervised import SemiSupervisedVAE
 from keras_ae.models.sparse import SparseAutoencoder
 from keras_ae.models.vae import VariationalAutoencoder
 
@@ -18,7 +22,9 @@ __all__ = [
     "AdversarialInference",
     "Autoencoder",
     "ContractiveAutoencoder",
+    "DeepEmbeddedClustering",
     "GAN",
+    "SemiSupervisedVAE",
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "WassersteinAutoencoder",

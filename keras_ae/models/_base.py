@@ -124,7 +124,9 @@ class Autoencoder(keras.Model):
     - ``TERM_GROUPS``: ``{term: group}``; other terms belong to ``optimizer``;
       the reported ``loss`` is the objective of ``optimizer``'s group;
     - ``USES_LABELS``: ``True`` for a family whose :meth:`loss_terms` takes
-      ``labels`` (one integer per example, from ``fit(x, labels)``).
+      ``labels`` (one integer per example, from ``fit(x, labels)``);
+    - ``USES_SAMPLE_WEIGHT``: ``True`` for a family whose :meth:`loss_terms`
+      takes ``sample_weight`` (a term computed from the whole batch).
 
     Args:
         *args: ``inputs`` and ``outputs`` of the Functional model.
@@ -156,6 +158,10 @@ class Autoencoder(keras.Model):
     #: Whether :meth:`loss_terms` takes ``labels``: the integer labels of
     #: ``fit(x, labels)`` (``None`` when the data has none).
     USES_LABELS = False
+    #: Whether :meth:`loss_terms` takes ``sample_weight`` (``(batch,)`` or
+    #: ``None``): for a term that is a statistic of the batch, so a weight of 0
+    #: removes an example from it too (DEC's cluster frequencies).
+    USES_SAMPLE_WEIGHT = False
 
     def __init__(self, *args, likelihood="bernoulli", decoder_scale=None, hyperparameters=None,
                  options=None, **kwargs):
@@ -213,6 +219,10 @@ class Autoencoder(keras.Model):
         if corruption is not None:
             x = corruption(x, training=training)
         return self.get_layer("encoder")(x, training=training)
+
+    def predict_codes(self, x, batch_size=256):
+        """The codes of ``x`` at inference (posterior means for a VAE): a NumPy array ``(n, latent_dim)``."""
+        return self.get_layer("encoder").predict(x, batch_size=batch_size, verbose=0)
 
     def decoder_params(self, codes, training=False):
         """Returns the decoder's logits (Bernoulli) or means (Gaussian), in float32."""
@@ -373,10 +383,13 @@ class Autoencoder(keras.Model):
         """In-graph guards of the labels of a family that uses them: a list of ``tf.debugging.Assert``."""
         return []
 
-    def _terms(self, x, y, labels, training):
+    def _terms(self, x, y, labels, training, sample_weight=None):
+        extra = {}
         if self.USES_LABELS:
-            return self.loss_terms(x, y, training=training, labels=labels)
-        return self.loss_terms(x, y, training=training)
+            extra["labels"] = labels
+        if self.USES_SAMPLE_WEIGHT:
+            extra["sample_weight"] = None if sample_weight is None else ops.reshape(_float32(sample_weight), (-1,))
+        return self.loss_terms(x, y, training=training, **extra)
 
     def _check_batch(self, x, y, sample_weight):
         """In-graph guards for data that never went through :meth:`fit`'s array check."""
@@ -439,7 +452,7 @@ class Autoencoder(keras.Model):
         optimizers = {DEFAULT_GROUP: self.optimizer, **self.group_optimizers}
         groups = self._group_variables()
         with tf.GradientTape(persistent=len(optimizers) > 1) as tape:
-            losses, means = self._objectives(self._terms(x, y, labels, training=True), sample_weight)
+            losses, means = self._objectives(self._terms(x, y, labels, True, sample_weight), sample_weight)
             scaled = {g: optimizers[g].scale_loss(loss / replicas) for g, loss in losses.items()}
         for group, optimizer in optimizers.items():
             variables = groups[group]
@@ -451,7 +464,7 @@ class Autoencoder(keras.Model):
 
     def test_step(self, data):
         x, y, sample_weight, labels = self._unpack(data)
-        losses, means = self._objectives(self._terms(x, y, labels, training=False), sample_weight)
+        losses, means = self._objectives(self._terms(x, y, labels, False, sample_weight), sample_weight)
         self._track(losses, means, x)
         return self._results(x, y, sample_weight)
 
