@@ -79,6 +79,7 @@ __all__ = [
     "binarized_dataset",
     "list_datasets",
     "load",
+    "semi_supervised_dataset",
     "load_nab",
     "load_novelty",
     "load_odds",
@@ -447,6 +448,92 @@ def binarized_dataset(x, *, batch_size, seed=0, shuffle=True):
     return (
         tf.data.Dataset.zip((batches, draw_seeds))
         .map(draw, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def semi_supervised_dataset(x, labels, *, batch_size, labelled_per_batch=None, seed=0):
+    """Batches that mix unlabelled examples with a fixed number of labelled ones.
+
+    With 100 labels among 60,000 images, batches drawn at random would hold
+    a labelled example once in six batches of 100; semi-supervised models
+    (``m2``, a conditional ``aae``) learn from labels when every batch has
+    some. Each epoch visits every unlabelled example once, in a new order,
+    ``batch_size - labelled_per_batch`` per batch; every batch adds
+    ``labelled_per_batch`` labelled examples drawn from a reshuffled stream
+    of the labelled set (each labelled example recurs many times an epoch).
+
+    Args:
+        x: Array of inputs, first axis the examples.
+        labels: Integer labels ``(n,)``: a class, or ``-1`` for an unlabelled
+            example; at least one of each kind.
+        batch_size: Examples per batch, at least 2.
+        labelled_per_batch: Labelled examples in each batch, from 1 to
+            ``batch_size - 1``; default ``batch_size // 2``.
+        seed: Non-negative integer seeding both shuffles.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``(x_batch, labels_batch)`` pairs (labels
+        ``int32``, ``-1`` for the unlabelled part), for ``model.fit``.
+
+    Raises:
+        ValueError: If an argument is invalid: labels of another length than
+            ``x``, not integers, below -1, or with no labelled or no unlabelled
+            example.
+
+    Example:
+
+    ```python
+    labels = np.full(len(y_train), -1)
+    keep = keras_ae.evaluation.labelled_subset(y_train, 10)   # 10 per class
+    labels[keep] = y_train[keep]
+    data = keras_ae.data.semi_supervised_dataset(x_train, labels, batch_size=100)
+    model.fit(data, epochs=10)
+    ```
+    """
+    tf = _tensorflow()
+    x = _check_examples("x", x)
+    labels = _check_examples("labels", labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu" or len(labels) != len(x):
+        raise _invalid_array("labels", f"a 1-D array of {len(x)} integer labels (one per example of x, -1 for "
+                             "unlabelled)", labels, f"of {labels.dtype}")
+    if labels.min() < -1:
+        raise _invalid_array("labels", "class labels, or -1 for an unlabelled example", labels,
+                             f"with a minimum of {labels.min()}")
+    labelled = np.flatnonzero(labels >= 0)
+    unlabelled = np.flatnonzero(labels < 0)
+    if not len(labelled) or not len(unlabelled):
+        raise _invalid_array("labels", "at least one labelled (>= 0) and one unlabelled (-1) example", labels,
+                             f"with {len(labelled)} labelled and {len(unlabelled)} unlabelled")
+    batch_size = check_int("batch_size", batch_size, minimum=2)
+    if labelled_per_batch is None:
+        labelled_per_batch = batch_size // 2
+    if not _is_int(labelled_per_batch) or not 1 <= labelled_per_batch < batch_size:
+        raise invalid("labelled_per_batch", f"an integer from 1 to batch_size - 1 = {batch_size - 1}",
+                      labelled_per_batch)
+    seed = check_int("seed", seed, minimum=0)
+
+    xs = tf.constant(x)
+    ys = tf.constant(labels.astype("int32"))
+    unlabelled_batches = (
+        tf.data.Dataset.from_tensor_slices(unlabelled)
+        .shuffle(len(unlabelled), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size - labelled_per_batch)
+    )
+    labelled_batches = (
+        tf.data.Dataset.from_tensor_slices(labelled)
+        .shuffle(len(labelled), seed=seed + 1, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(labelled_per_batch)
+    )
+
+    def gather(u, l):
+        idx = tf.concat([l, u], axis=0)
+        return tf.gather(xs, idx), tf.gather(ys, idx)
+
+    return (
+        tf.data.Dataset.zip((unlabelled_batches, labelled_batches))
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
 

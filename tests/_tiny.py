@@ -22,6 +22,8 @@ SMALL = {
     "conv": {"filters": (4, 8)},
     "conv_vae": {"filters": (4, 8), "hidden": (8,)},
     "conv1d": {"filters": (4,)},
+    "dec": {"hidden": (16,), "n_clusters": 3},
+    "m2": {"hidden": (16,), "classifier_hidden": (16,), "n_classes": 3},
 }
 
 
@@ -45,6 +47,16 @@ def tiny(name, seed=0, **options):
     keras.utils.set_random_seed(seed)
     return keras_ae.build(name, input_shape=shape_for(name, **options), latent_dim=2,
                           **{**SMALL.get(name, {}), **options})
+
+
+def labels_for(name, n=32):
+    """Labels for ``fit(x, labels)`` of a family whose objective uses them (``None`` for the others).
+
+    For ``m2``: the classes 0-2 and ``-1`` (unlabelled) in turn, so a batch holds both kinds.
+    """
+    if name == "m2":
+        return (np.arange(n) % 4 - 1).astype("int32")
+    return None
 
 
 def registered_default(name, option):

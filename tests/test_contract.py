@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from _tiny import SHAPE, examples, registered_default, shape_for, tiny, weights
+from _tiny import SHAPE, examples, labels_for, registered_default, shape_for, tiny, weights
 
 import keras_ae
 from keras_ae import _registry
@@ -126,7 +126,7 @@ def _main_terms(model):
 def test_loss_is_the_weighted_sum_of_the_terms(name):
     x = examples(name)
     model = tiny(name)
-    logs = model.evaluate(x, batch_size=32, verbose=0, return_dict=True)
+    logs = model.evaluate(x, labels_for(name), batch_size=32, verbose=0, return_dict=True)
     expected = sum(
         logs[term] * (float(model.hyperparameters[model.TERM_WEIGHTS[term]]) if term in model.TERM_WEIGHTS else 1.0)
         for term in _main_terms(model)
@@ -146,9 +146,11 @@ def test_sample_weights_apply_to_every_term(name):
     x = examples(name)
     options = {"sparsity": "l1"} if name == "sparse" else {}  # the KL penalty is batch-level
     model = tiny(name, **options)
+    labels = labels_for(name)
     half = np.r_[np.ones(16), np.zeros(16)].astype("float32")
-    weighted = model.evaluate(x, sample_weight=half, batch_size=32, verbose=0, return_dict=True)
-    first = model.evaluate(x[:16], batch_size=16, verbose=0, return_dict=True)
+    weighted = model.evaluate(x, labels, sample_weight=half, batch_size=32, verbose=0, return_dict=True)
+    first = model.evaluate(x[:16], None if labels is None else labels[:16], batch_size=16, verbose=0,
+                           return_dict=True)
     for key in ("loss", *model.TERMS):
         # Keras' convention: sum_i w_i l_i / batch size.
         np.testing.assert_allclose(weighted[key], 0.5 * first[key], rtol=1e-5, atol=1e-6)
@@ -194,15 +196,15 @@ HYPERPARAMETER_MODELS = [n for n in MODELS if type(tiny(n, compile=False)).HYPER
 def test_a_hyperparameter_changed_by_a_callback_changes_training(name):
     from keras_ae.callbacks import HyperparameterSchedule
 
-    x = examples(name)
+    x, labels = examples(name), labels_for(name)  # M2's weighted term is its labelled examples' cross-entropy
     model = tiny(name, seed=2)
     weighted = [t for t, h in model.TERM_WEIGHTS.items()]
     switches = [HyperparameterSchedule(model.TERM_WEIGHTS[t], lambda t: 1.0 if t < 1 else 0.0) for t in weighted]
-    switched = model.fit(x, epochs=2, batch_size=16, shuffle=False, callbacks=switches, verbose=0).history
+    switched = model.fit(x, labels, epochs=2, batch_size=16, shuffle=False, callbacks=switches, verbose=0).history
     constant = tiny(name, seed=2)
     for t in weighted:
         constant.hyperparameters[constant.TERM_WEIGHTS[t]].assign(1.0)
-    kept = constant.fit(x, epochs=2, batch_size=16, shuffle=False, verbose=0).history
+    kept = constant.fit(x, labels, epochs=2, batch_size=16, shuffle=False, verbose=0).history
     assert switched["loss"][0] == kept["loss"][0]
     # After the switch the loss is the new objective: the unweighted terms only.
     unweighted = sum(switched[t][1] for t in _main_terms(model) if t not in model.TERM_WEIGHTS)

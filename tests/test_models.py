@@ -25,12 +25,24 @@ def test_sub_models_work_alone(name):
     data = examples(name)
     model = tiny(name, likelihood="bernoulli")
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
-    codes = encoder.predict(data, verbose=0)
+    codes = model.predict_codes(data)
     assert codes.shape == (32, 2)
-    samples = decoder.predict(np.random.default_rng(1).normal(size=(5, 2)).astype("float32"), verbose=0)
+    z = np.random.default_rng(1).normal(size=(5, 2)).astype("float32")
+    if isinstance(model, keras_ae.models.SemiSupervisedVAE):
+        # M2's encoder is q(z | x, y) and its decoder p(x | y, z): both take the label too.
+        probs = model.predict_proba(data)
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+        np.testing.assert_array_equal(codes, encoder.predict([data, probs], verbose=0))
+        samples = decoder.predict([z, np.eye(model.n_classes, dtype="float32")[np.arange(5) % model.n_classes]],
+                                  verbose=0)
+        decoded = decoder.predict([codes, probs], verbose=0)
+    else:
+        np.testing.assert_array_equal(codes, encoder.predict(data, verbose=0))
+        samples = decoder.predict(z, verbose=0)
+        decoded = decoder.predict(codes, verbose=0)
     assert samples.shape == (5, *shape_for(name))
     assert samples.min() >= 0 and samples.max() <= 1  # Bernoulli means: probabilities
-    np.testing.assert_allclose(model.predict(data, verbose=0), decoder.predict(codes, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(model.predict(data, verbose=0), decoded, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", keras_ae.list_models())
@@ -47,10 +59,7 @@ def test_fit_save_load_resume(name, tmp_path):
     assert type(loaded) is type(model)
     for sub in ("encoder", "decoder"):
         assert loaded.get_layer(sub).name == sub
-    np.testing.assert_array_equal(
-        loaded.get_layer("encoder").predict(data, verbose=0),
-        model.get_layer("encoder").predict(data, verbose=0),
-    )
+    np.testing.assert_array_equal(loaded.predict_codes(data), model.predict_codes(data))
     np.testing.assert_array_equal(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
 
     # The optimizer state comes back: one more identical step gives identical weights.
