@@ -49,6 +49,10 @@ MIRRORED_CASES = {
     "vae": ("vae", {"hidden": (32,), "seed": 1}, None, "off"),
     "vae_noisy": ("vae", {"hidden": (32,), "seed": 1}, None, "on"),
     "conv1d": ("conv1d", {"filters": (8, 4), "dropout": 0.0}, None, None),
+    # DEC refining (both terms on): the targets' cluster frequencies are summed over the replicas.
+    "dec": ("dec", {"hidden": (32,), "n_clusters": 4}, None, None),
+    # M2 on labelled and unlabelled examples (MIXED_LABELS), z at the posterior mean.
+    "m2": ("m2", {"hidden": (32,), "classifier_hidden": (16,)}, None, "off"),
     "conv1d_dropout": ("conv1d", {"filters": (8, 4), "dropout": 0.2, "seed": 1}, None, None),
     # Prior samples are drawn per replica: noisy. SGD, so that a loss (of the
     # model or of its discriminator) not divided by the replicas would show.
@@ -117,6 +121,8 @@ def _build(model_name, options, optimizer):
     else:
         model = keras_ae.build(model_name, input_shape=_shape(model_name, options), latent_dim=8, **options)
         groups = type(model).OPTIMIZER_GROUPS
+    if model_name == "dec":  # the refinement phase: the clustering term on
+        model.hyperparameters["clustering_weight"].assign(1.0)
     if optimizer is not None and optimizer.startswith("sgd"):  # "sgd" or "sgd:<learning rate>"
         rate = float(optimizer.partition(":")[2] or 0.05)
         groups = {f"{g}_optimizer": keras.optimizers.SGD(rate) for g in groups}
@@ -136,9 +142,20 @@ def _reference_and_distributed(strategy, case):
     return reference, distributed, reference.get_weights()
 
 
+def _labels(model, n):
+    """For M2: the classes 0-9 and -1 (unlabelled) in turn; ``None`` (targets x) for the others."""
+    import numpy as np
+
+    if type(model).__name__ != "SemiSupervisedVAE":
+        return None
+    return (np.arange(n) % 11 - 1).astype("int32")
+
+
 def _train(model, x, initial, epochs=EPOCHS, callbacks=None, initial_epoch=0):
     model.set_weights(initial)
-    history = model.fit(x, x, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+    labels = _labels(model, len(x))
+    history = model.fit(x, x if labels is None else labels, batch_size=BATCH, epochs=epochs, shuffle=False,
+                        verbose=0, callbacks=callbacks)
     return history.history
 
 
