@@ -231,13 +231,16 @@ class DeepEmbeddedClustering(Autoencoder):
         clusters = model.predict_clusters(x)
         ```
         """
+        # Every argument is checked before anything changes.
         reconstruction_weight = v.check_float("reconstruction_weight", reconstruction_weight, low=0)
         epochs = v.check_int("epochs", epochs)
+        n_init = v.check_int("n_init", n_init)
+        settled = AssignmentsSettled(x, tol=tol, interval=update_interval, batch_size=batch_size)
+        self._check_arrays(x)
         if initialize:
             self.initialize_clusters(x, n_init=n_init, batch_size=batch_size)
         self.hyperparameters["reconstruction_weight"].assign(reconstruction_weight)
         self.hyperparameters["clustering_weight"].assign(1.0)
-        settled = AssignmentsSettled(x, tol=tol, interval=update_interval, batch_size=batch_size)
         history = self.fit(x, epochs=epochs, batch_size=batch_size, callbacks=[settled, *(callbacks or [])],
                            verbose=verbose)
         history.changes = settled.changes
