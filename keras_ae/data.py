@@ -527,8 +527,8 @@ def semi_supervised_dataset(x, labels, *, batch_size, labelled_per_batch=None, s
         .batch(labelled_per_batch)
     )
 
-    def gather(u, l):
-        idx = tf.concat([l, u], axis=0)
+    def gather(unlabelled_idx, labelled_idx):
+        idx = tf.concat([labelled_idx, unlabelled_idx], axis=0)
         return tf.gather(xs, idx), tf.gather(ys, idx)
 
     return (

@@ -6,7 +6,16 @@ objective has terms of its own) plus its import line below.
 """
 
 from keras_ae.models import (  # noqa: F401
-    adversarial, clustering, contractive, conv, denoising, dense, semi_supervised, sequence, sparse, vae,
+    adversarial,
+    clustering,
+    contractive,
+    conv,
+    denoising,
+    dense,
+    semi_supervised,
+    sequence,
+    sparse,
+    vae,
 )
 from keras_ae.models._base import Autoencoder
 from keras_ae.models.adversarial import AdversarialAutoencoder, AdversarialInference, WassersteinAutoencoder
