@@ -29,3 +29,19 @@ def test_readme_anomaly_example_runs(tmp_path, monkeypatch, capsys):
     # What the comment promises: the other digits score higher than zeros.
     assert float(capsys.readouterr().out.split()[-1]) > 0.9
     assert 0 < namespace["flagged"].mean() < 1
+
+
+def test_readme_codes_as_features_example_runs(tmp_path, monkeypatch, capsys):
+    import keras
+
+    block = re.search(r"## Codes as features\n.*?```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    keras.utils.set_random_seed(0)
+    namespace = {}
+    exec(compile(block, "README codes-as-features example", "exec"), namespace)
+    printed = [line for line in capsys.readouterr().out.splitlines() if re.fullmatch(r"0\.\d+", line.strip())]
+    # M2 with 10 labels per class, and DEC's clusters, are far above chance (0.1).
+    assert len(printed) == 1 and float(printed[0]) > 0.6, printed
+    scores = namespace["keras_ae"].evaluation.clustering_scores(namespace["y"], namespace["dec"].predict_clusters(
+        namespace["x"]))
+    assert scores["accuracy"] > 0.6 and scores["nmi"] > 0.6, scores
