@@ -108,6 +108,8 @@ RESERVED_OPTIONS = {
 #: Seed of the data split and of ``--limit`` subsets. It is fixed (not
 #: ``--seed``) so that every run is tested on the same examples.
 DATA_SEED = 0
+#: Labelled training examples per class of a semi-supervised run (``--labels-per-class``).
+LABELS_PER_CLASS = 10
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
 
 _FILES = ("model.keras", "history.json", "metrics.json")
@@ -225,6 +227,9 @@ def _build_parser():
                        help="a model option, e.g. --option noise=dropout --option hidden=256,128 "
                        "(repeatable; the options of MODEL are its builder's keyword arguments, "
                        "listed when one is misspelled)")
+    train.add_argument("--labels-per-class", type=int, metavar="N",
+                       help="for a semi-supervised model (m2): labelled training examples per class, the "
+                       f"others unlabelled (default: {LABELS_PER_CLASS})")
     train.add_argument("--out", metavar="DIR", help="run directory (default: runs/MODEL-DATASET)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace an existing run directory once the new run has succeeded")
@@ -406,6 +411,8 @@ def _run_train(args):
     limit = None if args.limit is None else check_int("limit", args.limit)
     iwae_k = check_int("iwae_k", args.iwae_k)
     iwae_examples = check_int("iwae_examples", args.iwae_examples)
+    labels_per_class = None if args.labels_per_class is None else check_int("labels_per_class",
+                                                                             args.labels_per_class)
     options = _parse_options(model_name, args.option)
     checked = _check_model_options(spec, defaults["image"], {
         "latent_dim": _default(args.latent_dim, spec.default_latent_dim),
@@ -452,8 +459,29 @@ def _run_train(args):
             learning_rate=learning_rate, **options,
         )
 
+    # A semi-supervised model learns from a few labels (the others hidden);
+    # a clustering model refines its clusters after pretraining.
+    semi_supervised = hasattr(model, "predict_labels")
+    if labels_per_class is not None and not semi_supervised:
+        raise invalid("labels_per_class", f"no value for {model_name}, which does not learn from labels "
+                      "(only semi-supervised models such as m2 take it)", labels_per_class)
+
     # 5. Train and write, in a staging directory renamed into place at the end.
-    if dataset == "binarized_mnist":
+    if semi_supervised:
+        from keras_ae import evaluation
+
+        labels_per_class = _default(labels_per_class, LABELS_PER_CLASS)
+        counts = np.bincount(y_train)
+        smallest = int(np.argmin(np.where(counts > 0, counts, counts.max() + 1)))
+        if labels_per_class > counts[smallest] or labels_per_class * np.count_nonzero(counts) >= len(y_train):
+            raise invalid("labels_per_class", f"fewer than the training examples of every class (the smallest, "
+                          f"class {smallest}, has {counts[smallest]} of {len(y_train)}), so that some stay "
+                          "unlabelled", labels_per_class)
+        labels = np.full(len(y_train), -1, dtype="int32")
+        keep = evaluation.labelled_subset(y_train, labels_per_class, seed=seed)
+        labels[keep] = y_train[keep]
+        train_data = data.semi_supervised_dataset(x_train, labels, batch_size=batch_size, seed=seed)
+    elif dataset == "binarized_mnist":
         train_data = data.binarized_dataset(x_train, batch_size=batch_size, seed=seed)
     elif getattr(model, "conditional", False):  # a label-conditioned AAE trains on the dataset's labels
         train_data = data.as_dataset(x_train, y_train.astype("int32"), batch_size=batch_size, seed=seed)
@@ -474,15 +502,17 @@ def _run_train(args):
     if not chief:
         model.fit(train_data, **fit_options)
         guard.raise_if_stopped()
+        _refine_clusters(model, x_train, batch_size, fit_options)
         distribute.save_model(model, "model.keras", strategy)  # to a scratch directory
         print("Trained as a worker of a multi-worker cluster; the chief writes the run directory.")
         return 0
     with _staging(out, args.overwrite) as stage:
         start = time.perf_counter()
         history = model.fit(train_data, **fit_options)
-        train_time = time.perf_counter() - start
         guard.raise_if_stopped()
         history = {key: [float(v) for v in values] for key, values in history.history.items()}
+        history.update(_refine_clusters(model, x_train, batch_size, fit_options))
+        train_time = time.perf_counter() - start
         if not all(math.isfinite(v) for v in history.get("loss", [math.nan])):
             raise _TrainingError(f"training stopped after {len(history.get('loss', []))} "
                                  "epochs because the loss is not finite; nothing was written. "
@@ -495,7 +525,7 @@ def _run_train(args):
         # Every number is computed from the saved file, reloaded in safe mode,
         # so that `keras-ae evaluate` reproduces it exactly.
         reloaded = keras_ae.load_model(model_path, compile=False)
-        results, x_hat = _test_metrics(reloaded, x_test, has_prior=spec.has_prior, seed=seed,
+        results, x_hat = _test_metrics(reloaded, x_test, y_test, has_prior=spec.has_prior, seed=seed,
                                        iwae_k=iwae_k, iwae_examples=iwae_examples)
         record = {
             "model": model_name,
@@ -507,6 +537,7 @@ def _run_train(args):
             "latent_dim": latent_dim,
             "epochs": epochs,
             "batch_size": batch_size,
+            **({"labels_per_class": labels_per_class} if semi_supervised else {}),
             "learning_rate": learning_rate,
             "seed": seed,
             "data_seed": DATA_SEED,
@@ -774,7 +805,16 @@ def _isatty(stream):
 # Metrics and figures (shared by train and evaluate)
 
 
-def _test_metrics(model, x_test, *, has_prior, seed, iwae_k, iwae_examples):
+def _refine_clusters(model, x_train, batch_size, fit_options):
+    """DEC's second phase after pretraining (a model without it: nothing); its history, keys prefixed."""
+    if not hasattr(model, "fit_clusters"):
+        return {}
+    history = model.fit_clusters(x_train, batch_size=batch_size, verbose=fit_options["verbose"],
+                                 callbacks=fit_options["callbacks"])
+    return {f"refinement_{key}": [float(v) for v in values] for key, values in history.history.items()}
+
+
+def _test_metrics(model, x_test, y_test, *, has_prior, seed, iwae_k, iwae_examples):
     """Returns ``(metrics dict, reconstructions)`` of the test set.
 
     The ELBO and IWAE bounds are computed for the VAEs (the models with a
@@ -798,6 +838,13 @@ def _test_metrics(model, x_test, *, has_prior, seed, iwae_k, iwae_examples):
         ))
         results["iwae_k"] = iwae_k
         results["iwae_n"] = n
+    if hasattr(model, "predict_labels"):  # a classifier inside the model (m2)
+        results["test_accuracy"] = float(np.mean(model.predict_labels(x_test) == y_test))
+    if hasattr(model, "predict_clusters"):  # clusters (dec), matched to the classes
+        from keras_ae import evaluation
+
+        scores = evaluation.clustering_scores(y_test, model.predict_clusters(x_test))
+        results.update({f"cluster_{key}": float(value) for key, value in scores.items()})
     return results, x_hat
 
 
@@ -836,6 +883,10 @@ def _model_spec(model, path):
 
 def _summary_line(record, train_time):
     parts = [f"test reconstruction error {record['reconstruction_error']:.4g}"]
+    if "test_accuracy" in record:
+        parts.append(f"test accuracy {record['test_accuracy']:.4g} ({record['labels_per_class']} labels per class)")
+    if "cluster_accuracy" in record:
+        parts.append(f"test clustering accuracy {record['cluster_accuracy']:.4g}, NMI {record['cluster_nmi']:.4g}")
     if "elbo" in record:
         parts.append(f"ELBO {record['elbo']:.4g} nats")
         parts.append(f"IWAE NLL {record['iwae_nll']:.4g} nats "
@@ -897,12 +948,12 @@ def _run_evaluate(args):
     model = keras_ae.load_model(model_path, compile=False)  # safe mode
     spec = _model_spec(model, args.dir)
     input_shape = tuple(model.inputs[0].shape[1:])
-    (_, _), (x_test, _) = _load_data(dataset, len(input_shape), limit, record.get("data_seed", DATA_SEED))
+    (_, _), (x_test, y_test) = _load_data(dataset, len(input_shape), limit, record.get("data_seed", DATA_SEED))
     if x_test.shape[1:] != input_shape:
         raise invalid("dataset", f"a dataset of the model's input shape {input_shape}",
                       dataset, f"Its examples have the shape {x_test.shape[1:]}")
     check_array("x_test", x_test, finite=True, unit_interval=model.likelihood == "bernoulli")
-    results, _ = _test_metrics(model, x_test, has_prior=spec.has_prior, seed=seed, iwae_k=iwae_k,
+    results, _ = _test_metrics(model, x_test, y_test, has_prior=spec.has_prior, seed=seed, iwae_k=iwae_k,
                                iwae_examples=iwae_examples)
     print(json.dumps({"dataset": dataset, "limit": limit, **results}, indent=2))
     return 0

@@ -298,15 +298,69 @@ def test_train_a_conditional_aae_uses_the_labels(tmp_path):
     _assert_one_line_error(status, err, "Invalid value for 'labels': expected integers from 0 to 2")
 
 
-@pytest.mark.parametrize("fixture", ["dense_run", "vae_run"])
+@pytest.fixture(scope="module")
+def m2_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("m2") / "run"
+    status, stdout, err = _run(["train", "m2", "--out", str(out), "--latent-dim", "4", "--labels-per-class", "5",
+                                "--option", "hidden=32", "--option", "classifier_hidden=32", *QUICK])
+    assert status == 0, err
+    return out, stdout
+
+
+@pytest.fixture(scope="module")
+def dec_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dec") / "run"
+    status, stdout, err = _run(["train", "dec", "--out", str(out), "--option", "hidden=32", *QUICK])
+    assert status == 0, err
+    return out, stdout
+
+
+def test_train_m2_learns_from_the_given_labels_and_reports_its_accuracy(m2_run):
+    out, stdout = m2_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["labels_per_class"] == 5
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert f"test accuracy {metrics['test_accuracy']:.4g} (5 labels per class)" in stdout
+    history = json.loads((out / "history.json").read_text())
+    assert max(history["classification"]) > 0  # labelled examples reached the classifier term
+    assert "elbo" not in metrics  # M2's bound is not the VAE's
+
+
+def test_train_dec_pretrains_then_refines_its_clusters(dec_run):
+    out, stdout = dec_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["loss"]) == 2  # --epochs: the pretraining
+    assert history["refinement_clustering"] and all(math.isfinite(v) for v in history["refinement_clustering"])
+    assert 0.1 < metrics["cluster_accuracy"] <= 1.0 and 0.0 <= metrics["cluster_nmi"] <= 1.0
+    assert "test clustering accuracy" in stdout
+    model = keras_ae.load_model(out / "model.keras", compile=False)
+    assert float(model.hyperparameters["clustering_weight"]) == 1.0  # saved after the refinement
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["train", "vae", "--labels-per-class", "5"], ["'labels_per_class'", "no value for vae"]),
+    (["train", "m2", "--labels-per-class", "0"], ["'labels_per_class'", "positive integer"]),
+    (["train", "m2", "--labels-per-class", "40"], ["'labels_per_class'", "fewer than the training examples"]),
+])
+def test_labels_per_class_is_checked(tmp_path, monkeypatch, argv, fragments):
+    monkeypatch.chdir(tmp_path)
+    status, _, err = _run([*argv, "--limit", "200", "--epochs", "1"])
+    _assert_one_line_error(status, err, *fragments)
+    _assert_nothing_left(tmp_path / "runs")
+
+
+@pytest.mark.parametrize("fixture", ["dense_run", "vae_run", "m2_run", "dec_run"])
 def test_evaluate_reproduces_metrics_json(request, capsys, fixture):
     out, _ = request.getfixturevalue(fixture)
     assert cli.main(["evaluate", str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
     recorded = json.loads((out / "metrics.json").read_text())
     assert printed["n_test"] == recorded["n_test"]
-    keys = [k for k in ("reconstruction_error", "elbo", "iwae_nll") if k in recorded]
-    assert keys == [k for k in ("reconstruction_error", "elbo", "iwae_nll") if k in printed]
+    names = ("reconstruction_error", "elbo", "iwae_nll", "test_accuracy", "cluster_accuracy", "cluster_nmi",
+             "cluster_ari")
+    keys = [k for k in names if k in recorded]
+    assert keys == [k for k in names if k in printed]
     for key in keys:
         assert printed[key] == pytest.approx(recorded[key], rel=1e-6)
 
