@@ -197,6 +197,11 @@ class Autoencoder(keras.Model):
         )
 
     @property
+    def latent_dim(self):
+        """The size of the codes: the width of the encoder's output."""
+        return int(self.get_layer("encoder").output.shape[-1])
+
+    @property
     def hyperparameters(self):
         """``{name: variable}``: the weights of the loss terms, e.g. ``{"beta": ...}``.
 

@@ -72,10 +72,6 @@ class _PriorMixin(SeedStateMixin):
             raise v.invalid("latent_dim", "at least 2 for prior='mixture' (its means lie on a circle)",
                             self.latent_dim)
 
-    @property
-    def latent_dim(self):
-        return int(self.get_layer("encoder").output.shape[-1])
-
     def _prior_config(self):
         return {"prior": self.prior, "prior_components": self.prior_components,
                 "prior_radius": self.prior_radius, "prior_scale": self.prior_scale, "seed": self.seed}

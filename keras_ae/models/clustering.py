@@ -149,10 +149,6 @@ class DeepEmbeddedClustering(Autoencoder):
         self.clustering = ClusteringLayer(self.n_clusters, self.alpha, name="clustering", dtype="float32")
         self.clustering.build((None, self.latent_dim))
 
-    @property
-    def latent_dim(self):
-        return int(self.get_layer("encoder").output.shape[-1])
-
     def loss_terms(self, x, y, training=False, sample_weight=None):
         codes = self.encode(x, training=training)
         reconstruction = self.reconstruction_nll(y, self.decoder_params(codes, training))

@@ -75,10 +75,6 @@ class SemiSupervisedVAE(Autoencoder):
             encoder.inputs, [encoder.get_layer("encoder_loc").output, encoder.get_layer("encoder_scale").output])
 
     @property
-    def latent_dim(self):
-        return int(self.get_layer("encoder").output.shape[-1])
-
-    @property
     def posterior(self):
         """The :class:`~keras_ae.layers.GaussianPosterior` layer of q(z | x, y)."""
         return self.get_layer("encoder").get_layer("posterior")

@@ -42,10 +42,6 @@ class VariationalAutoencoder(Autoencoder):
         )
 
     @property
-    def latent_dim(self):
-        return int(self.get_layer("encoder").output.shape[-1])
-
-    @property
     def posterior(self):
         """The :class:`~keras_ae.layers.GaussianPosterior` layer of the encoder."""
         return self.get_layer("encoder").get_layer("posterior")
