@@ -323,6 +323,17 @@ def test_bernoulli_range_is_checked_in_the_graph_for_datasets(x):
         model.fit(dataset, epochs=1, verbose=0)
 
 
+def test_fit_on_a_dataset_takes_its_order_without_a_shuffle_warning(x):
+    import warnings
+
+    model = tiny("dense")
+    dataset = tf.data.Dataset.from_tensor_slices((x, x)).batch(16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # Keras warns "shuffle=True ... will be ignored"
+        history = model.fit(dataset, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_non_finite_data_is_refused(name):
     x = examples(name)

@@ -505,6 +505,8 @@ class Autoencoder(keras.Model):
         loss training stops, the weights of the start of that epoch are put
         back, and ``FloatingPointError`` is raised (unless the callbacks
         include a ``keras.callbacks.TerminateOnNaN``, which then decides).
+        A ``tf.data.Dataset`` is taken in its own order (``shuffle`` defaults
+        to ``False`` for it: Keras ignores the flag there, and warns).
 
         Raises:
             ValueError: For bad data or weights.
@@ -520,6 +522,8 @@ class Autoencoder(keras.Model):
         elif isinstance(validation_data, (np.ndarray, tf.Tensor)):
             self._check_arrays(validation_data, where=" in validation_data")
             validation_data = (validation_data, validation_data)
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)  # Keras cannot shuffle a Dataset; it would warn
         callbacks = list(callbacks or [])
         if not any(isinstance(c, keras.callbacks.TerminateOnNaN) for c in callbacks):
             callbacks.append(StopOnNonFiniteLoss())
