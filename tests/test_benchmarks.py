@@ -258,3 +258,51 @@ def test_generative_smoke(tmp_path, keras_home):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert again.read_text() == text
+
+
+def test_representations_smoke(tmp_path, keras_home):
+    _, text = _run("representations.py", tmp_path / "representations.md", keras_home)
+    classification, clustering = text.split("## Clustering of the 70,000 MNIST images")
+    rows = _table_rows(classification)
+    assert rows["Features"] == ["100 labels: linear probe", "100 labels: 1-NN",
+                                "1000 labels: linear probe", "1000 labels: 1-NN"]
+    for name in ("pixels", "PCA-50", "AE codes", "VAE (M1) codes"):
+        for cell in rows[name]:  # mean ± sd over the label subsets, errors in %
+            mean, sd = cell.split(" ± ")
+            assert 0 <= _finite(mean) <= 100 and _finite(sd) >= 0, (name, cell)
+    m2 = rows["M2 (its own classifier)"]
+    assert 0 <= _finite(m2[0]) <= 100 and 0 <= _finite(m2[2]) <= 100 and m2[1] == m2[3] == "-"
+    assert rows["published: M2"] == ["11.97", "-", "3.60", "-"]
+    # Pixels need no training: even on the smoke slice, 1000 labels beat 100.
+    assert _finite(rows["pixels"][2].split(" ± ")[0]) < _finite(rows["pixels"][0].split(" ± ")[0])
+    rows = _table_rows(clustering)
+    for name in ("k-means on pixels", "k-means on PCA-10", "k-means on AE codes", "DEC"):
+        acc, nmi, ari = (cell.split(" ± ")[0] for cell in rows[name])
+        assert 10 <= _finite(acc) <= 100 and 0 <= _finite(nmi) <= 1 and -1 <= _finite(ari) <= 1, name
+    # k-means on pixels does not depend on training: near the published 53.49%.
+    assert 40 < _finite(rows["k-means on pixels"][0].split(" ± ")[0]) < 65
+    assert rows["published: DEC"][0] == "84.30"
+    assert "Smoke run" in text and "## Targets and budget" in text
+    raw = json.loads((tmp_path / "representations.json").read_text())
+    assert [r["labels"] for r in raw["m2"]] == [100, 1000]
+    assert len(raw["m2"][0]["curve"]) == 1 and raw["dec"]["steps"] > 0
+    again = tmp_path / "again.md"
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "representations.py"), "--report-from",
+         str(tmp_path / "representations.json"), "--out", str(again)],
+        cwd=REPO, env={**os.environ, "KERAS_HOME": str(keras_home), "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert again.read_text() == text
+
+
+def test_throughput_compares_identical_networks():
+    throughput = _import_benchmark("throughput")
+    baseline, ours = throughput.build_baseline(), throughput.build_ours(1, False)
+    for name in ("encoder", "decoder"):
+        theirs = getattr(baseline, name)
+        mine = ours.get_layer(name)
+        assert mine.count_params() == theirs.count_params(), name
+        assert [w.shape for w in mine.weights] == [w.shape for w in theirs.weights], name
+    assert ours.count_params() == baseline.encoder.count_params() + baseline.decoder.count_params() == 134_165

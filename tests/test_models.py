@@ -185,3 +185,19 @@ def test_vae_trains_under_mixed_precision(data):
     assert encoder.get_layer("posterior").compute_dtype == "float32"
     assert decoder.get_layer("decoder_output").compute_dtype == "float32"
     assert model.predict(data, verbose=0).dtype == np.float32
+
+
+def test_conv_vae_defaults_are_the_keras_io_network():
+    """Chollet's keras.io "Variational AutoEncoder": 69,076 encoder and 65,089 decoder weights."""
+    model = keras_ae.build("conv_vae", input_shape=(28, 28, 1), latent_dim=2)
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    assert (encoder.count_params(), decoder.count_params()) == (69_076, 65_089)
+    # Layer by layer: the decoder goes from z straight to 7x7x64, no Dense(16) first.
+    weighted = [(layer.output.shape[1:], layer.count_params()) for layer in decoder.layers
+                if layer.count_params()]
+    assert weighted == [((3136,), 9_408), ((14, 14, 64), 36_928), ((28, 28, 32), 18_464),
+                        ((28, 28, 1), 289)]
+    mirrored = keras_ae.build("conv_vae", input_shape=(28, 28, 1), latent_dim=2, decoder_hidden=(16,))
+    assert mirrored.get_layer("decoder").count_params() == 65_089 + 48 + (16 - 2) * 3136  # 109,041
+    with pytest.raises(ValueError, match="Invalid value for 'decoder_hidden'"):
+        keras_ae.build("conv_vae", input_shape=(28, 28, 1), latent_dim=2, decoder_hidden=(0,))

@@ -198,7 +198,8 @@ def beta_vae(
 
 
 @register_model(
-    options={**VAE_OPTIONS, "input_shape": v.Shape(ndim=3), "filters": v.IntTuple(allow_empty=False)},
+    options={**VAE_OPTIONS, "input_shape": v.Shape(ndim=3), "filters": v.IntTuple(allow_empty=False),
+             "decoder_hidden": v.IntTuple()},
     input_rank=3, default_latent_dim=2, has_prior=True,
 )
 def conv_vae(
@@ -207,6 +208,7 @@ def conv_vae(
     latent_dim,
     filters=(32, 64),
     hidden=(16,),
+    decoder_hidden=(),
     activation="relu",
     likelihood="bernoulli",
     beta=1.0,
@@ -219,20 +221,29 @@ def conv_vae(
     """Convolutional VAE, shaped like the keras.io "Variational AutoEncoder".
 
     Encoder: strided 3x3 Conv2D layers (``filters``), flatten, Dense layers
-    (``hidden``), then the Gaussian posterior; the decoder mirrors it with
-    Conv2DTranspose. Defaults reproduce the keras.io example for MNIST
-    (Conv 32/64 stride 2, Dense 16) with ``latent_dim=2``. Arguments as in
-    :func:`vae`, plus ``filters`` as in :func:`conv`.
+    (``hidden``), then the Gaussian posterior. Decoder: Dense layers
+    (``decoder_hidden``, none by default), a Dense projection to the first
+    feature map, then Conv2DTranspose layers mirroring ``filters``. With
+    ``input_shape=(28, 28, 1)`` and ``latent_dim=2`` the defaults are the
+    network of the keras.io example (Chollet, "Variational AutoEncoder"):
+    Conv 32/64 stride 2 and Dense 16 in the encoder (69,076 weights), a
+    projection of ``z`` straight to 7x7x64 in the decoder (65,089
+    weights). Arguments as in :func:`vae`, plus ``filters`` as in
+    :func:`conv` and ``decoder_hidden``: the widths of the decoder's Dense
+    layers between ``z`` and the projection, in the decoder's order
+    (``hidden[::-1]`` mirrors the encoder exactly).
 
     Example:
 
     ```python
     model = keras_ae.build("conv_vae", input_shape=(28, 28, 1), latent_dim=2)
+    model.get_layer("decoder").count_params()  # 65089, as keras.io
     ```
     """
     _blocks.check_image_shape(input_shape, filters)
     inputs, features = _blocks.conv_encoder_body(input_shape, filters, activation)
     features = _blocks.dense_stack(features, hidden, activation, "encoder")
     encoder = _gaussian_encoder(inputs, features, latent_dim, seed)
-    decoder = _blocks.conv_decoder(latent_dim, input_shape, filters, hidden, activation, likelihood)
+    decoder = _blocks.conv_decoder(latent_dim, input_shape, filters, tuple(decoder_hidden)[::-1], activation,
+                                   likelihood)
     return _finish(encoder, decoder, "conv_vae", likelihood, beta, free_bits, decoder_scale, learning_rate, compile)
