@@ -126,7 +126,7 @@ for n in PER_CLASS:
 # Read the table row by row. With one or three labels per class the codes are far better features
 # than the pixels, for both classifiers: ten numbers learnt from all the unlabelled images already
 # separate the classes, where a classifier on the raw pixels has too little to go on. The gain shrinks
-# as labels grow (printed below, and asserted: it is largest at one label per class): with enough
+# as labels grow (printed below; asserted: larger at one label per class than at 30): with enough
 # labels a classifier learns on the pixels what the code gave for free, and the code, squeezed to 10
 # numbers for reconstruction, not for classification, has less left to offer; at 30 labels per class
 # compare the columns yourself, the code may no longer win. This is the claim of 001 §5.2, measured:
