@@ -10,8 +10,10 @@ input_shape=(784,), latent_dim=30, hidden=(1000, 500, 250))``, end to end
 without pretraining, and fits PCA with 30 components (scikit-learn) in the
 same run; both are scored with
 ``keras_ae.metrics.reconstruction_error(x_test, x_hat).mean()`` on the 10 000
-MNIST test images. Logistic PCA is not re-run; its published number is
-quoted.
+MNIST test images. Logistic PCA (``keras_ae.baselines.LogisticPCA``, 30
+components: Collins et al. 2001 / Schein et al. 2003, fitted by L-BFGS on the
+training images' cross-entropy; the codes of each test image found with the
+components fixed) is fitted in the same run and scored the same way.
 
 The recipe (the defaults below) replaces pretraining with today's tools:
 ELU hidden units, a Bernoulli decoder (summed binary cross-entropy), AdamW
@@ -47,6 +49,7 @@ from sklearn.decomposition import PCA  # noqa: E402
 
 import keras_ae  # noqa: E402
 from keras_ae import data  # noqa: E402
+from keras_ae.baselines import LogisticPCA  # noqa: E402
 from keras_ae.metrics import reconstruction_error  # noqa: E402
 
 from _common import machine_line, markdown_table, write_results  # noqa: E402
@@ -56,7 +59,7 @@ HIDDEN = (1000, 500, 250)
 LATENT_DIM = 30
 # Average squared error per test image, Hinton & Salakhutdinov (2006), Fig. 2.
 PUBLISHED = {"autoencoder": 3.00, "logistic_pca": 8.01, "pca": 13.87}
-TARGET = 2.50
+TARGET = 2.00
 IMAGE_SIDE = 28
 SMOKE_TRAIN, SMOKE_TEST = 1024, 500
 
@@ -81,6 +84,9 @@ def parse_args(argv=None):
     parser.add_argument("--activation", default="elu", help="hidden activation (builder option)")
     parser.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lpca-iterations", type=int, default=300,
+                        help="L-BFGS iterations of the logistic PCA fit (and of each test-code fit)")
+    parser.add_argument("--skip-lpca", action="store_true", help="do not fit logistic PCA")
     parser.add_argument("--smoke", action="store_true",
                         help=f"quick check: 1 epoch on {SMOKE_TRAIN} train / {SMOKE_TEST} test images")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
@@ -88,7 +94,8 @@ def parse_args(argv=None):
     if args.smoke:
         args.epochs = 1
         args.limit = min(args.limit or SMOKE_TRAIN, SMOKE_TRAIN)
-    for name in ("epochs", "batch_size"):
+        args.lpca_iterations = min(args.lpca_iterations, 50)
+    for name in ("epochs", "batch_size", "lpca_iterations"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
     if not 0 <= args.shift < IMAGE_SIDE // 2:
@@ -125,6 +132,14 @@ def run_pca(x_train, x_test, seed):
     seconds = time.perf_counter() - start
     x_hat = pca.inverse_transform(pca.transform(x_test))
     return reconstruction_error(x_test, x_hat).mean(), seconds
+
+
+def run_logistic_pca(x_train, x_test, args):
+    start = time.perf_counter()
+    lpca = LogisticPCA(LATENT_DIM, max_iter=args.lpca_iterations, random_state=args.seed).fit(x_train)
+    seconds = time.perf_counter() - start
+    x_hat = lpca.inverse_transform(lpca.transform(x_test))
+    return reconstruction_error(x_test, x_hat.astype("float32")).mean(), seconds, lpca.n_iter_
 
 
 def training_data(x_train, args):
@@ -206,6 +221,13 @@ def main(argv=None):
 
     pca_error, pca_seconds = run_pca(x_train, x_test, args.seed)
     print(f"PCA (30 components): {pca_error:.3f} ({pca_seconds:.1f} s)", flush=True)
+    if args.skip_lpca:
+        lpca_cells = ["not run", "-"]
+    else:
+        lpca_error, lpca_seconds, lpca_iterations = run_logistic_pca(x_train, x_test, args)
+        lpca_cells = [f"{lpca_error:.2f}", f"{lpca_seconds:.0f}"]
+        print(f"Logistic PCA (30 components): {lpca_error:.3f} ({lpca_seconds:.0f} s, "
+              f"{lpca_iterations} L-BFGS iterations)", flush=True)
     ae_error, ae_seconds, ae_loss = run_autoencoder(x_train, x_test, args)
     print(f"Autoencoder: {ae_error:.3f} ({ae_seconds:.0f} s, last training loss {ae_loss:.2f})",
           flush=True)
@@ -213,7 +235,7 @@ def main(argv=None):
     rows = [
         ["Autoencoder 784-1000-500-250-30 (no pretraining)", f"{PUBLISHED['autoencoder']:.2f}",
          f"{ae_error:.2f}", f"{ae_seconds:.0f}"],
-        ["Logistic PCA (30 components)", f"{PUBLISHED['logistic_pca']:.2f}", "not run", "-"],
+        ["Logistic PCA (30 components)", f"{PUBLISHED['logistic_pca']:.2f}", *lpca_cells],
         ["PCA (30 components)", f"{PUBLISHED['pca']:.2f}", f"{pca_error:.2f}", f"{pca_seconds:.1f}"],
     ]
     table = markdown_table(rows, ["Method", "Published", "Measured", "Train seconds"])
@@ -236,8 +258,13 @@ def main(argv=None):
         f"{args.epochs} epoch{'s' if args.epochs > 1 else ''}, batch size {args.batch_size}, "
         f"{describe_optimizer(args)}, {describe_shift(args)}, seed {args.seed}.",
         "- PCA: `sklearn.decomposition.PCA(n_components=30)` fitted on the same training images.",
+        "- Logistic PCA: `keras_ae.baselines.LogisticPCA(30)` (logit = offset + codes @ components, "
+        "summed cross-entropy plus a 1e-3 ridge, joint L-BFGS from a PCA start, "
+        f"at most {args.lpca_iterations} iterations) fitted on the same training images; each test "
+        "image's codes are fitted with the components fixed." if not args.skip_lpca else
+        "- Logistic PCA: not run (`--skip-lpca`).",
         "- Published: Hinton & Salakhutdinov, Science 313 (2006), 504-507 (RBM-pretrained "
-        "autoencoder; logistic PCA is quoted, not re-run).",
+        "autoencoder).",
         f"- {verdict}",
     ]
     if args.smoke:
