@@ -30,7 +30,7 @@ without labels; k-means on its codes is DEC's starting point.
 
 Usage::
 
-    python benchmarks/representations.py                 # full run (~35 min, 2 cores)
+    python benchmarks/representations.py                 # full run (~25 min, 2 cores)
     python benchmarks/representations.py --smoke --out /tmp/representations.md
     python benchmarks/representations.py --report-from benchmarks/results/representations.json
 
