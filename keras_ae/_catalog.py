@@ -173,6 +173,7 @@ SPECS = {
             'latent_dim': (Integer(minimum=1), '<required>'),
             'filters': (IntTuple(allow_empty=False), (32, 64)),
             'hidden': (IntTuple(allow_empty=True), (16,)),
+            'decoder_hidden': (IntTuple(allow_empty=True), ()),
             'activation': (OneOf('elu', 'gelu', 'leaky_relu', 'linear', 'relu', 'selu', 'sigmoid', 'softplus', 'swish', 'tanh'), 'relu'),
             'likelihood': (OneOf('bernoulli', 'gaussian'), 'bernoulli'),
             'beta': (Real(low=0, high=None, low_open=False, high_open=False), 1.0),

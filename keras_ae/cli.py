@@ -211,7 +211,9 @@ def _build_parser():
                        help="digits (default, no download), mnist, fashion_mnist or binarized_mnist")
     train.add_argument("--latent-dim", type=int, metavar="N", help=f"code size (default: {_latent_defaults()})")
     train.add_argument("--epochs", type=int, metavar="N",
-                       help="training epochs (default: 30 on digits, 20 on the MNIST variants)")
+                       help="training epochs (default: 30 on digits, 20 on the MNIST variants); for dec, the "
+                       "pretraining epochs: its refinement then runs until fewer than 0.1%% of the assignments "
+                       "change, at most 200 epochs")
     train.add_argument("--batch-size", type=int, metavar="N",
                        help="examples per step, split across the devices of a strategy "
                        "(default: 64 on digits, 128 otherwise)")
@@ -473,7 +475,7 @@ def _run_train(args):
         labels_per_class = _default(labels_per_class, LABELS_PER_CLASS)
         counts = np.bincount(y_train)
         smallest = int(np.argmin(np.where(counts > 0, counts, counts.max() + 1)))
-        if labels_per_class > counts[smallest] or labels_per_class * np.count_nonzero(counts) >= len(y_train):
+        if labels_per_class >= counts[smallest] or labels_per_class * np.count_nonzero(counts) >= len(y_train):
             raise invalid("labels_per_class", f"fewer than the training examples of every class (the smallest, "
                           f"class {smallest}, has {counts[smallest]} of {len(y_train)}), so that some stay "
                           "unlabelled", labels_per_class)
@@ -496,7 +498,10 @@ def _run_train(args):
             callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
     fit_options = dict(
         epochs=epochs, shuffle=False,  # train_data is shuffled already
-        validation_data=(x_test, x_test), validation_batch_size=256,
+        # A semi-supervised model is validated on labelled test examples (with x alone every one
+        # would count as unlabelled, and its classification term would read 0).
+        validation_data=(x_test, y_test.astype("int32")) if semi_supervised else (x_test, x_test),
+        validation_batch_size=256,
         callbacks=callbacks, verbose=1 if _isatty(sys.stdout) else 2,
     )
     if not chief:
@@ -536,6 +541,7 @@ def _run_train(args):
             "input_shape": list(x_train.shape[1:]),
             "latent_dim": latent_dim,
             "epochs": epochs,
+            **({"refinement_epochs": len(history["refinement_loss"])} if "refinement_loss" in history else {}),
             "batch_size": batch_size,
             **({"labels_per_class": labels_per_class} if semi_supervised else {}),
             "learning_rate": learning_rate,
@@ -891,8 +897,11 @@ def _summary_line(record, train_time):
         parts.append(f"ELBO {record['elbo']:.4g} nats")
         parts.append(f"IWAE NLL {record['iwae_nll']:.4g} nats "
                      f"(k={record['iwae_k']}, {record['iwae_n']} examples)")
+    epochs = f"{record['epochs']} epochs"
+    if "refinement_epochs" in record:
+        epochs += f" of pretraining and {record['refinement_epochs']} of refinement"
     return (f"Trained {record['model']} on {record['dataset']} ({record['n_train']} examples, "
-            f"{record['epochs']} epochs) in {train_time:.1f} s: " + ", ".join(parts) + ".")
+            f"{epochs}) in {train_time:.1f} s: " + ", ".join(parts) + ".")
 
 
 def _write_json(path, value):

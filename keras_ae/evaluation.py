@@ -85,8 +85,8 @@ def _check_codes(name, codes, n_features=None, reference_name=None):
     return array.astype(np.float64, copy=False)
 
 
-def _check_labels(name, labels, n=None, codes_name=None):
-    """Class or cluster labels: a non-empty 1-D array of integers (or booleans), as int64."""
+def _check_labels(name, labels, n=None, codes_name=None, classes=True):
+    """Class (non-negative) or cluster (any integer) labels: a non-empty 1-D array of integers, as int64."""
     expected = "a 1-D array of integer labels"
     if n is not None:
         expected = f"a 1-D array of {n} integer labels, one per row of {codes_name}"
@@ -98,12 +98,19 @@ def _check_labels(name, labels, n=None, codes_name=None):
         hint = "Convert them with labels.astype(int)" if array.dtype.kind == "f" else ""
         raise v.invalid(name, "integer labels",
                         v.Shown(f"<{array.dtype.name} array of shape {array.shape}>"), hint)
+    negative = int(np.count_nonzero(array < 0)) if classes and array.dtype.kind == "i" else 0
+    if negative:
+        raise v.invalid(name, "non-negative integer labels (classes or clusters)",
+                        v.Shown(f"<array of shape {array.shape} with {negative} negative label(s), the "
+                                f"smallest {int(array.min())}>"),
+                        "-1 marks an unlabelled example (keras_ae.data.semi_supervised_dataset): pass only "
+                        "the labelled ones, e.g. codes[labels >= 0] and labels[labels >= 0]")
     return array.astype(np.int64, copy=False)
 
 
 def _check_pair(labels_true, labels_pred):
     labels_true = _check_labels("labels_true", labels_true)
-    labels_pred = _check_labels("labels_pred", labels_pred)
+    labels_pred = _check_labels("labels_pred", labels_pred, classes=False)  # any cluster ids, -1 included
     if len(labels_pred) != len(labels_true):
         raise v.invalid("labels_pred", f"a 1-D array of {len(labels_true)} integer labels, as many as labels_true",
                         _shown(labels_pred))

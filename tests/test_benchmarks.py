@@ -278,7 +278,8 @@ def test_representations_smoke(tmp_path, keras_home):
     # Pixels need no training: even on the smoke slice, 1000 labels beat 100.
     assert _finite(rows["pixels"][2].split(" ± ")[0]) < _finite(rows["pixels"][0].split(" ± ")[0])
     rows = _table_rows(clustering)
-    for name in ("k-means on pixels", "k-means on PCA-10", "k-means on AE codes", "DEC's start (k-means, 20 restarts)", "DEC"):
+    for name in ("k-means on pixels", "k-means on PCA-10", "k-means on AE codes",
+                 "DEC's start (k-means, 20 restarts)", "DEC"):
         acc, nmi, ari = (cell.split(" ± ")[0] for cell in rows[name])
         assert 10 <= _finite(acc) <= 100 and 0 <= _finite(nmi) <= 1 and -1 <= _finite(ari) <= 1, name
     # k-means on pixels does not depend on training: near the published 53.49%.

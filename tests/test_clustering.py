@@ -1,5 +1,7 @@
 """DEC: the Student's t clustering layer, the sharpened targets, k-means initialization and refinement."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -103,8 +105,11 @@ def test_fit_clusters_sharpens_assignments_and_stops_when_they_settle(tmp_path):
     assert after > before + 0.05, (before, after)  # DEC's sharpening of the soft assignments
     assert history.history["clustering"][-1] < history.history["clustering"][0]
     assert keras_ae.evaluation.cluster_accuracy(y, model.predict_clusters(x)) == 1.0
-    assert float(model.hyperparameters["reconstruction_weight"]) == 0.0
-    assert float(model.hyperparameters["clustering_weight"]) == 1.0
+    # The pretraining weights are back: a later fit() trains the autoencoder, not the clusters.
+    assert float(model.hyperparameters["reconstruction_weight"]) == 1.0
+    assert float(model.hyperparameters["clustering_weight"]) == 0.0
+    refit = model.fit(x, epochs=1, batch_size=32, verbose=0).history
+    np.testing.assert_allclose(refit["loss"][-1], refit["reconstruction"][-1], rtol=1e-5)
     # The stopping rule: it stops before its 40 epochs, at the first check (every 3 steps) where
     # fewer than 0.1% of the examples changed cluster.
     history = model.fit_clusters(x, epochs=40, batch_size=32, tol=0.001, update_interval=3, initialize=False,
@@ -116,7 +121,7 @@ def test_fit_clusters_sharpens_assignments_and_stops_when_they_settle(tmp_path):
     loaded = keras_ae.load_model(tmp_path / "dec.keras")
     np.testing.assert_array_equal(loaded.clustering.centroids.numpy(), model.clustering.centroids.numpy())
     np.testing.assert_array_equal(loaded.soft_assignments(x), model.soft_assignments(x))
-    assert float(loaded.hyperparameters["clustering_weight"]) == 1.0
+    assert float(loaded.hyperparameters["clustering_weight"]) == 0.0
 
 
 def test_fit_clusters_keeps_the_reconstruction_for_idec():
@@ -129,7 +134,7 @@ def test_fit_clusters_keeps_the_reconstruction_for_idec():
 
 @pytest.mark.parametrize("option, value, message", [
     ("tol", 1.5, "Invalid value for 'tol': expected"),
-    ("update_interval", 0, "Invalid value for 'interval': expected a positive integer"),
+    ("update_interval", 0, "Invalid value for 'update_interval': expected a positive integer"),
     ("reconstruction_weight", -1.0, "Invalid value for 'reconstruction_weight': expected"),
     ("epochs", 0, "Invalid value for 'epochs': expected a positive integer"),
 ])
@@ -156,3 +161,16 @@ def test_default_network_is_the_papers():
     widths = [layer.units for layer in model.get_layer("encoder").layers if isinstance(layer, keras.layers.Dense)]
     assert widths == [500, 500, 2000, 10]
     assert model.clustering.centroids.shape == (10, 10)
+
+
+def test_predictions_refuse_bad_inputs_with_the_parameter_named():
+    x, _ = _blobs(10)
+    model = tiny("dec")
+    dims = ", ".join(map(str, x.shape[1:]))
+    for bad, fragment in ((x[:, :-1], f"expected an array of shape (n, {dims}): examples of shape {x.shape[1:]}. "
+                                      f"Received: x=<array of shape {x[:, :-1].shape}>"),
+                          (x[0], f"For one example, use x[None] (shape (1, {dims}))"),
+                          (np.full_like(x, np.nan), "expected finite values")):
+        for method in (model.predict_clusters, model.soft_assignments, model.predict_codes):
+            with pytest.raises(ValueError, match=re.escape(fragment)):
+                method(bad)

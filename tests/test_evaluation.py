@@ -410,3 +410,17 @@ def test_lazy_attribute_of_the_package():
 
     assert "evaluation" in keras_ae.__all__
     assert keras_ae.evaluation is evaluation
+
+
+def test_unlabelled_marks_are_refused_as_classes_but_allowed_as_cluster_ids():
+    codes = np.arange(12, dtype=float).reshape(6, 2)
+    labels = np.array([0, 0, 1, 1, -1, -1])  # -1: unlabelled, as semi_supervised_dataset takes them
+    for call in (lambda: evaluation.linear_probe_accuracy(codes, labels, codes, np.abs(labels)),
+                 lambda: evaluation.knn_accuracy(codes, np.abs(labels), codes, labels),
+                 lambda: evaluation.labelled_subset(labels, 1),
+                 lambda: evaluation.cluster_accuracy(labels, np.abs(labels))):
+        with pytest.raises(ValueError, match=r"expected non-negative integer labels .* 2 negative label\(s\), "
+                                             r"the smallest -1>\. -1 marks an unlabelled example"):
+            call()
+    # A clustering may call a cluster -1 (DBSCAN's noise): a cluster id, not a class.
+    assert evaluation.cluster_accuracy([0, 0, 1, 1], [-1, -1, 3, 3]) == 1.0

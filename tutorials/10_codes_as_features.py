@@ -272,9 +272,11 @@ assert scores["AE codes"]["nmi"] > scores["pixels"]["nmi"]
 # $$p_{ij} = \frac{q_{ij}^2 / f_j}{\sum_{j'} q_{ij'}^2 / f_{j'}}.$$
 #
 # Training pulls $Q$ towards $P$ by $\mathrm{KL}(P\,\|\,Q)$: confident assignments become more
-# confident, and the encoder moves the codes to match. The target is recomputed every
-# `update_interval` steps, and training stops when fewer than `tol` = 0.1% of the examples change
-# cluster between two updates. `model.fit(x)` pretrains the autoencoder; `model.fit_clusters(x)`
+# confident, and the encoder moves the codes to match. The paper recomputes $P$ on the whole data
+# set every $T$ steps; `keras_ae` computes it on each batch from the batch's own assignments (with
+# batches of 256 the two agree closely). Every `update_interval` steps the assignments of the whole
+# data set are compared with the previous check, and training stops when fewer than `tol` = 0.1% of
+# the examples have changed cluster. `model.fit(x)` pretrains the autoencoder; `model.fit_clusters(x)`
 # initializes the centroids by k-means on its codes and runs the refinement.
 
 # %%

@@ -25,6 +25,7 @@ terms. The base class owns everything else, once:
   Bernoulli likelihood, with the project's message.
 """
 
+import math
 import types
 
 import keras
@@ -227,6 +228,7 @@ class Autoencoder(keras.Model):
 
     def predict_codes(self, x, batch_size=256):
         """The codes of ``x`` at inference (posterior means for a VAE): a NumPy array ``(n, latent_dim)``."""
+        self._check_arrays(x)
         return self.get_layer("encoder").predict(x, batch_size=batch_size, verbose=0)
 
     def decoder_params(self, codes, training=False):
@@ -476,10 +478,30 @@ class Autoencoder(keras.Model):
     # ------------------------------------------------------------------
     # Array checks before any work
 
+    def _check_input_shape(self, x, where=""):
+        """Refuses an array whose examples are not of the model's input shape (before Keras does, less clearly)."""
+        try:
+            expected = tuple(self.input_shape[1:])
+        except (AttributeError, ValueError, TypeError):
+            return
+        if not all(d is None or isinstance(d, int) for d in expected):
+            return  # several inputs: Keras checks them
+        shape = tuple(np.shape(x))
+        if len(shape) != len(expected) + 1 or any(d is not None and d != s for d, s in zip(expected, shape[1:])):
+            dims = ", ".join("?" if d is None else str(d) for d in expected)
+            hint = ""
+            if shape[1:] and math.prod(shape[1:]) == math.prod(d or 1 for d in expected):
+                hint = f"Reshape it with x.reshape(-1, {dims})"
+            elif len(shape) == len(expected):
+                hint = f"For one example, use x[None] (shape (1, {dims}))"
+            raise v.invalid(f"x{where}", f"an array of shape (n, {dims}): examples of shape {expected}",
+                            v.Shown(f"<array of shape {shape}>"), hint)
+
     def _check_arrays(self, x, y=None, where=""):
         """Refuses non-finite inputs, targets of another shape than the output and, for Bernoulli, outside [0, 1]."""
         if isinstance(x, (np.ndarray, tf.Tensor)):
             v.check_array(f"x{where}", x, finite=True)
+            self._check_input_shape(x, where)
             if y is None or (hasattr(y, "shape") and len(y.shape) == 1):
                 y = x
         if isinstance(y, (np.ndarray, tf.Tensor)) and y is not x:

@@ -124,7 +124,7 @@ class DeepEmbeddedClustering(Autoencoder):
     :meth:`fit_clusters` then initializes the centroids with k-means on the
     codes and refines with weights ``(reconstruction_weight, 1)``, 0 for the
     paper's DEC (the decoder is dropped), 0.1 for IDEC (Guo et al., IJCAI
-    2017).
+    2017), and puts the weights ``(1, 0)`` back when it returns.
 
     The targets are computed on each batch from its current assignments and
     the batch's cluster frequencies; Xie et al. compute them on the whole
@@ -162,6 +162,7 @@ class DeepEmbeddedClustering(Autoencoder):
 
     def soft_assignments(self, x, batch_size=256):
         """The soft assignments ``q`` of ``x``: a float32 array ``(n, n_clusters)``, rows summing to 1."""
+        self._check_arrays(x)
         codes = self.get_layer("encoder").predict(x, batch_size=batch_size, verbose=0)
         return ops.convert_to_numpy(self.clustering(codes))
 
@@ -213,7 +214,9 @@ class DeepEmbeddedClustering(Autoencoder):
 
         Returns:
             The Keras ``History``; its ``changes`` attribute lists the
-            fraction of changed assignments at each check.
+            fraction of changed assignments at each check. The loss
+            weights of pretraining are restored at the end, so a later
+            :meth:`fit` trains the autoencoder again (reconstruction only).
 
         Raises:
             ValueError: For bad arguments or data.
@@ -231,14 +234,20 @@ class DeepEmbeddedClustering(Autoencoder):
         reconstruction_weight = v.check_float("reconstruction_weight", reconstruction_weight, low=0)
         epochs = v.check_int("epochs", epochs)
         n_init = v.check_int("n_init", n_init)
+        update_interval = v.check_int("update_interval", update_interval)
         settled = AssignmentsSettled(x, tol=tol, interval=update_interval, batch_size=batch_size)
         self._check_arrays(x)
         if initialize:
             self.initialize_clusters(x, n_init=n_init, batch_size=batch_size)
+        weights = {name: float(self.hyperparameters[name].numpy()) for name in self.HYPERPARAMETERS}
         self.hyperparameters["reconstruction_weight"].assign(reconstruction_weight)
         self.hyperparameters["clustering_weight"].assign(1.0)
-        history = self.fit(x, epochs=epochs, batch_size=batch_size, callbacks=[settled, *(callbacks or [])],
-                           verbose=verbose)
+        try:
+            history = self.fit(x, epochs=epochs, batch_size=batch_size, callbacks=[settled, *(callbacks or [])],
+                               verbose=verbose)
+        finally:  # a later fit() pretrains again, as before the refinement
+            for name, value in weights.items():
+                self.hyperparameters[name].assign(value)
         history.changes = settled.changes
         return history
 
