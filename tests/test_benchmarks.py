@@ -275,6 +275,8 @@ def test_representations_smoke(tmp_path, keras_home):
     m2 = rows["M2 (its own classifier)"]
     assert 0 <= _finite(m2[0]) <= 100 and 0 <= _finite(m2[2]) <= 100 and m2[1] == m2[3] == "-"
     assert rows["published: M2"] == ["11.97", "-", "3.60", "-"]
+    stacked = rows["AE codes + M2 (stacked, as M1+M2)"]
+    assert 0 <= _finite(stacked[0]) <= 100 and 0 <= _finite(stacked[2]) <= 100
     # Pixels need no training: even on the smoke slice, 1000 labels beat 100.
     assert _finite(rows["pixels"][2].split(" ± ")[0]) < _finite(rows["pixels"][0].split(" ± ")[0])
     rows = _table_rows(clustering)
@@ -287,7 +289,7 @@ def test_representations_smoke(tmp_path, keras_home):
     assert rows["published: DEC"][0] == "84.30"
     assert "Smoke run" in text and "## Targets and budget" in text
     raw = json.loads((tmp_path / "representations.json").read_text())
-    assert [r["labels"] for r in raw["m2"]] == [100, 1000]
+    assert [r["labels"] for r in raw["m2"]] == [r["labels"] for r in raw["stacked_m2"]] == [100, 1000]
     assert len(raw["m2"][0]["curve"]) == 1 and raw["dec"]["steps"] > 0
     again = tmp_path / "again.md"
     proc = subprocess.run(
