@@ -66,7 +66,7 @@ SMOKE_TRAIN, SMOKE_TEST = 1024, 500
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=45)
+    parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--limit", type=int, default=None,
                         help="train on a seeded subset of this many images (test: all 10 000)")
