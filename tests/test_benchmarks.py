@@ -13,7 +13,6 @@ file is absent.
 
 import importlib.util
 import json
-import math
 import os
 import re
 import shutil
@@ -24,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _shared import SHARED
+from _tables import finite as _finite
+from _tables import table_rows as _table_rows
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
-NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 MNIST = SHARED / "mnist.npz"
@@ -57,21 +57,6 @@ def _run(script, out, keras_home):
     return proc.stdout, out.read_text()
 
 
-def _table_rows(markdown):
-    """Maps the first cell of each Markdown table row to its other cells."""
-    rows = {}
-    for line in markdown.splitlines():
-        if line.startswith("|") and not line.startswith("| ---"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            rows[cells[0]] = cells[1:]
-    return rows
-
-
-def _finite(cell):
-    assert NUMBER.match(cell), f"not a number: {cell!r}"
-    value = float(cell)
-    assert math.isfinite(value)
-    return value
 
 
 def test_hinton2006_smoke(tmp_path, keras_home):

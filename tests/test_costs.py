@@ -7,7 +7,6 @@ noisy on a shared machine, so no ordering between them is asserted.
 """
 
 import importlib.util
-import math
 import os
 import re
 import subprocess
@@ -15,10 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from _tables import finite as _finite
+from _tables import table_rows as _table_rows
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
-NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 MEASURED = ("`import keras_ae`", "`import keras` (reference)", "`import tensorflow` (reference)",
             "`keras-ae list`")
 
@@ -33,21 +33,6 @@ def _run(script, *args):
     return proc.stdout
 
 
-def _table_rows(markdown):
-    """Maps the first cell of each Markdown table row to its other cells."""
-    rows = {}
-    for line in markdown.splitlines():
-        if line.startswith("|") and not line.startswith("| ---"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            rows[cells[0]] = cells[1:]
-    return rows
-
-
-def _finite(cell):
-    assert NUMBER.match(cell), f"not a number: {cell!r}"
-    value = float(cell)
-    assert math.isfinite(value)
-    return value
 
 
 def _import_benchmark(name):
