@@ -1,6 +1,7 @@
 """Helpers shared by the benchmark scripts (run as ``python benchmarks/x.py``)."""
 
 import datetime
+import json
 import os
 import platform
 from pathlib import Path
@@ -32,3 +33,18 @@ def write_results(path, title, *blocks):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n\n".join([f"# {title}", *blocks]) + "\n")
     print(f"\nWrote {path}")
+
+
+def results_of(args, run):
+    """The raw results: read from ``args.report_from`` (nothing measured), else ``run()``, saved as JSON.
+
+    The JSON goes next to ``args.out`` (same stem), so that ``--report-from`` can write the page
+    again, byte for byte, without measuring.
+    """
+    if args.report_from is not None:
+        return json.loads(args.report_from.read_text())
+    results = run()
+    json_path = Path(args.out).with_suffix(".json")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=1) + "\n")
+    return results

@@ -67,7 +67,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _common import machine_line, markdown_table, write_results  # noqa: E402
+from _common import machine_line, markdown_table, results_of, write_results  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -401,13 +401,7 @@ def report(results):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.report_from is not None:
-        results = json.loads(args.report_from.read_text())
-    else:
-        results = run(args)
-        json_path = args.out.with_suffix(".json")
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(results, indent=1) + "\n")
+    results = results_of(args, lambda: run(args))
     blocks = report(results)
     print()
     print("\n\n".join(blocks))

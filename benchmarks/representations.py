@@ -44,7 +44,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -55,7 +54,7 @@ from sklearn.decomposition import PCA  # noqa: E402
 import keras_ae  # noqa: E402
 from keras_ae import data, evaluation  # noqa: E402
 
-from _common import machine_line, markdown_table, write_results  # noqa: E402
+from _common import machine_line, markdown_table, results_of, write_results  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "representations.md"
 N_CLASSES = 10
@@ -346,13 +345,7 @@ def report(results):
 
 def main(argv=None):
     args = parse_args(argv)
-    json_path = args.out.with_suffix(".json")
-    if args.report_from is not None:
-        results = json.loads(args.report_from.read_text())
-    else:
-        results = run(args)
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(results, indent=1))
+    results = results_of(args, lambda: run(args))
     blocks = report(results)
     print("\n\n".join(blocks))
     write_results(args.out, "Codes as features: few labels and clustering on MNIST", *blocks)

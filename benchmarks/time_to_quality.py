@@ -55,7 +55,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -70,7 +69,7 @@ from throughput import LATENT_DIM, build_baseline  # noqa: E402
 import keras_ae  # noqa: E402
 from keras_ae import data  # noqa: E402
 
-from _common import machine_line, markdown_table, write_results  # noqa: E402
+from _common import machine_line, markdown_table, results_of, write_results  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "time_to_quality.md"
 ENCODER_WEIGHTS, DECODER_WEIGHTS = 69_076, 65_089  # the keras.io network
@@ -405,13 +404,7 @@ def report(results):
 def main(argv=None):
     args = parse_args(argv)
     warnings.filterwarnings("ignore", module="keras")
-    if args.report_from is not None:
-        results = json.loads(args.report_from.read_text())
-    else:
-        results = run(args, argv)
-        json_path = args.out.with_suffix(".json")
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(results, indent=1) + "\n")
+    results = results_of(args, lambda: run(args, argv))
     blocks = report(results)
     print()
     print("\n\n".join(blocks))

@@ -11,7 +11,6 @@ the repository, or ``$KERAS_AE_SHARED_DATA``); the tests are skipped when that
 file is absent.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -22,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _benchmark_pages import finite as _finite
+from _benchmark_pages import import_benchmark as _import_benchmark
+from _benchmark_pages import table_rows as _table_rows
 from _shared import SHARED
-from _tables import finite as _finite
-from _tables import table_rows as _table_rows
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
@@ -55,8 +55,6 @@ def _run(script, out, keras_home):
     assert proc.returncode == 0, f"{script} failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
     assert out.is_file(), f"{script} did not write {out}"
     return proc.stdout, out.read_text()
-
-
 
 
 def test_hinton2006_smoke(tmp_path, keras_home):
@@ -93,17 +91,6 @@ def test_throughput_smoke(tmp_path, keras_home):
     ratio = re.search(r"median of per-round ratios of samples/s\): ([0-9.]+)", text)
     assert ratio and _finite(ratio.group(1)) > 0
     assert "Smoke run" in text
-
-
-def _import_benchmark(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCHMARKS))  # for `from _common import ...`
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
 
 
 @pytest.mark.parametrize("shift", [0, 1, 2])

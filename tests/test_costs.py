@@ -6,7 +6,6 @@ must exit 0 and write its tables with finite positive figures. Timings are
 noisy on a shared machine, so no ordering between them is asserted.
 """
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -14,8 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from _tables import finite as _finite
-from _tables import table_rows as _table_rows
+from _benchmark_pages import finite as _finite
+from _benchmark_pages import import_benchmark as _import_benchmark
+from _benchmark_pages import table_rows as _table_rows
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
@@ -31,19 +31,6 @@ def _run(script, *args):
     )
     assert proc.returncode == 0, f"{script} failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
     return proc.stdout
-
-
-
-
-def _import_benchmark(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCHMARKS))  # for `from _common import ...`
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
 
 
 @pytest.fixture(scope="module")
