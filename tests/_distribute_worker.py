@@ -53,6 +53,8 @@ MIRRORED_CASES = {
     "dec": ("dec", {"hidden": (32,), "n_clusters": 4}, None, None),
     # M2 on labelled and unlabelled examples (MIXED_LABELS), z at the posterior mean.
     "m2": ("m2", {"hidden": (32,), "classifier_hidden": (16,)}, None, "off"),
+    # AutoRec: the squared error over the non-zero entries only, plus weight decay.
+    "autorec": ("autorec", {"weight_decay": 1e-2}, None, None),
     "conv1d_dropout": ("conv1d", {"filters": (8, 4), "dropout": 0.2, "seed": 1}, None, None),
     # Prior samples are drawn per replica: noisy. SGD, so that a loss (of the
     # model or of its discriminator) not divided by the replicas would show.

@@ -59,6 +59,16 @@ def labels_for(name, n=32):
     return None
 
 
+def likelihoods(name):
+    """The likelihoods model ``name`` declares (AutoRec's squared error is Gaussian only)."""
+    return keras_ae.get_spec(name).options["likelihood"][0].choices
+
+
+def bernoulli_if_declared(name):
+    """``{"likelihood": "bernoulli"}`` for a model that takes it, else ``{}`` (its own default)."""
+    return {"likelihood": "bernoulli"} if "bernoulli" in likelihoods(name) else {}
+
+
 def registered_default(name, option):
     """The registered default of ``option`` for model ``name``."""
     return keras_ae.get_spec(name).options[option][1]

@@ -12,6 +12,7 @@ from keras_ae.models import (  # noqa: F401
     conv,
     denoising,
     dense,
+    recommender,
     semi_supervised,
     sequence,
     sparse,
@@ -22,6 +23,7 @@ from keras_ae.models.adversarial import AdversarialAutoencoder, AdversarialInfer
 from keras_ae.models.clustering import DeepEmbeddedClustering
 from keras_ae.models.contractive import ContractiveAutoencoder
 from keras_ae.models.gan import GAN, gan
+from keras_ae.models.recommender import AutoRec
 from keras_ae.models.semi_supervised import SemiSupervisedVAE
 from keras_ae.models.sparse import SparseAutoencoder
 from keras_ae.models.vae import VariationalAutoencoder
@@ -29,6 +31,7 @@ from keras_ae.models.vae import VariationalAutoencoder
 __all__ = [
     "AdversarialAutoencoder",
     "AdversarialInference",
+    "AutoRec",
     "Autoencoder",
     "ContractiveAutoencoder",
     "DeepEmbeddedClustering",
