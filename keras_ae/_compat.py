@@ -22,6 +22,12 @@ The items:
   :func:`restore_multi_worker_patches`, :func:`multi_worker_patches` and
   :func:`multi_worker_shim_parts` (``keras_ae.distribute`` exposes it as
   ``enable_multi_worker_fit`` / ``disable_multi_worker_fit``).
+
+And one private item of scikit-learn (checked with :data:`SKLEARN_VERSIONS`):
+
+- :func:`sklearn_newsgroup_strippers`: the header, footer and quote
+  cleaners of ``sklearn.datasets._twenty_newsgroups``, which
+  ``keras_ae.data.load_20newsgroups`` applies as ``fetch_20newsgroups`` does.
 """
 
 import contextlib
@@ -42,6 +48,8 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover
 KERAS_VERSIONS = ((3, 15), (3, 16))
 #: TensorFlow versions the private pieces below were checked with: [low, high).
 TENSORFLOW_VERSIONS = ((2, 21), (2, 22))
+#: scikit-learn versions the private pieces below were checked with: [low, high).
+SKLEARN_VERSIONS = ((1, 9), (1, 10))
 #: Keras versions whose internals the multi-worker shim was written against
 #: and tested with (the bug is present and the patched functions have the
 #: expected form): [low, high). Outside it the shim refuses to patch.
@@ -63,6 +71,13 @@ def keras_version():
 def tensorflow_version():
     """The installed TensorFlow ``(major, minor)``."""
     return _major_minor(tf.__version__)
+
+
+def sklearn_version():
+    """The installed scikit-learn ``(major, minor)`` (imports scikit-learn)."""
+    import sklearn
+
+    return _major_minor(sklearn.__version__)
 
 
 def format_range(versions):
@@ -121,6 +136,31 @@ def in_multi_worker_mode(strategy):
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and bool(
         strategy.extended._in_multi_worker_mode()
     )
+
+
+# --------------------------------------------------------------------------
+# Private scikit-learn items
+
+
+def sklearn_newsgroup_strippers():
+    """scikit-learn's 20 Newsgroups cleaners, as ``{"headers": f, "footers": f, "quotes": f}``.
+
+    Private: ``strip_newsgroup_header`` (drops everything up to the first
+    blank line), ``strip_newsgroup_footer`` (drops the last block set apart
+    by a blank or hyphens-only line, the signature) and
+    ``strip_newsgroup_quoting`` (drops lines starting with ``>`` or ``|``
+    and lines such as "In article ... writes:") of
+    ``sklearn.datasets._twenty_newsgroups``: what
+    ``sklearn.datasets.fetch_20newsgroups(remove=...)`` applies, in the
+    order headers, footers, quotes. Each takes and returns a ``str``.
+    """
+    from sklearn.datasets import _twenty_newsgroups as module
+
+    return {
+        "headers": module.strip_newsgroup_header,
+        "footers": module.strip_newsgroup_footer,
+        "quotes": module.strip_newsgroup_quoting,
+    }
 
 
 # --------------------------------------------------------------------------

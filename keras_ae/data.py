@@ -48,6 +48,11 @@ and its publisher's URL; ``download=True`` fetches it; nothing is replaced):
   spacecraft telemetry with labelled anomalous intervals.
 * :func:`load_novelty`: digits, MNIST or Fashion-MNIST as a one-class task
   (train on one class, detect the nine others).
+* :func:`load_movielens`: MovieLens ml-100k and ml-1m ratings for
+  recommender autoencoders (AutoRec) as sparse ``(train, test)`` matrices.
+* :func:`load_20newsgroups`: the 20 Newsgroups "bydate" corpus as sparse
+  bag-of-words counts of the most frequent training words, for semantic
+  hashing and document retrieval (:data:`NEWSGROUPS` names the labels).
 
 :func:`as_dataset` and :func:`binarized_dataset` wrap arrays in seeded
 ``tf.data`` pipelines; they refuse arrays holding NaN or infinite values, so
@@ -80,6 +85,9 @@ __all__ = [
     "list_datasets",
     "load",
     "semi_supervised_dataset",
+    "NEWSGROUPS",
+    "load_20newsgroups",
+    "load_movielens",
     "load_nab",
     "load_novelty",
     "load_odds",
@@ -1537,3 +1545,10 @@ def _is_int(value):
 
 def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+# Re-exported here: keras_ae.data.load_movielens (the loader lives in keras_ae/_movielens.py).
+from keras_ae._movielens import load_movielens  # noqa: E402
+
+# Re-exported here: keras_ae.data.load_20newsgroups and NEWSGROUPS (they live in keras_ae/_newsgroups.py).
+from keras_ae._newsgroups import NEWSGROUPS, load_20newsgroups  # noqa: E402

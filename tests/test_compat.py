@@ -167,3 +167,64 @@ def test_keras_config_module_holds_the_cache_directory():
     assert isinstance(config._KERAS_DIR, str), (
         "keras.src.backend.config._KERAS_DIR changed; the data tests point it at a fixture cache"
     )
+
+
+def test_installed_sklearn_is_in_the_checked_range():
+    import sklearn
+
+    assert _compat.in_range(_compat.sklearn_version(), _compat.SKLEARN_VERSIONS), (
+        f"keras_ae/_compat.py was checked with scikit-learn {_compat.format_range(_compat.SKLEARN_VERSIONS)}; "
+        f"the installed version is {sklearn.__version__}. Run "
+        "tests/test_compat.py::test_sklearn_newsgroup_strippers_behave_as_assumed (it tells whether the "
+        "private cleaners of sklearn.datasets._twenty_newsgroups still behave as load_20newsgroups "
+        "assumes), then extend SKLEARN_VERSIONS."
+    )
+
+
+# A hand-written news message: header, an attribution line, a quoted line, body, signature.
+_NEWS_MESSAGE = (
+    "From: alice@example.com (Alice)\n"
+    "Subject: Re: rockets\n"
+    "Organization: Example University\n"
+    "\n"
+    "In article <1@example.com> bob@example.com (Bob) writes:\n"
+    "> Rockets are loud.\n"
+    "| Piped quote.\n"
+    "Engines are louder.\n"
+    "Second line of the body.\n"
+    "--\n"
+    "Alice Signature\n"
+    "Example University\n"
+)
+
+
+def test_sklearn_newsgroup_strippers_behave_as_assumed():
+    hint = (
+        "scikit-learn's private 20 Newsgroups cleaners (strip_newsgroup_header, strip_newsgroup_footer, "
+        "strip_newsgroup_quoting of sklearn.datasets._twenty_newsgroups) moved or changed: update "
+        "sklearn_newsgroup_strippers() in keras_ae/_compat.py (keras_ae.data.load_20newsgroups strips "
+        "its documents with them, as fetch_20newsgroups(remove=...) does), or copy the old functions "
+        "there. "
+    )
+    try:
+        strippers = _compat.sklearn_newsgroup_strippers()
+    except (ImportError, AttributeError) as error:
+        pytest.fail(hint + f"({error})")
+    assert sorted(strippers) == ["footers", "headers", "quotes"] and all(map(callable, strippers.values())), hint
+    body = _NEWS_MESSAGE.split("\n\n", 1)[1]
+    # Everything up to the first blank line goes.
+    assert strippers["headers"](_NEWS_MESSAGE) == body, hint + "strip_newsgroup_header"
+    # The last line of hyphens and everything after it go (the text is stripped first).
+    assert strippers["footers"](body) == body.split("--\n")[0].rstrip("\n"), hint + "strip_newsgroup_footer"
+    # Lines starting with > or | and attribution lines ("In article ... writes:") go.
+    assert strippers["quotes"](body) == (
+        "Engines are louder.\nSecond line of the body.\n--\nAlice Signature\nExample University\n"
+    ), hint + "strip_newsgroup_quoting"
+    assert strippers["quotes"]("Bob wrote:\nkept\n") == "kept\n", hint + "strip_newsgroup_quoting"
+    # Without a blank or hyphens-only line, nothing is a signature.
+    assert strippers["footers"]("one line\ntwo lines") == "one line\ntwo lines", hint + "strip_newsgroup_footer"
+    # All three, in fetch_20newsgroups' order.
+    text = _NEWS_MESSAGE
+    for part in ("headers", "footers", "quotes"):
+        text = strippers[part](text)
+    assert text == "Engines are louder.\nSecond line of the body.", hint
