@@ -54,7 +54,8 @@ and its publisher's URL; ``download=True`` fetches it; nothing is replaced):
   bag-of-words counts of the most frequent training words, for semantic
   hashing and document retrieval (:data:`NEWSGROUPS` names the labels).
 
-:func:`as_dataset` and :func:`binarized_dataset` wrap arrays in seeded
+:func:`sparse_dataset` batches the rows of a ``scipy.sparse`` matrix, dense one
+batch at a time. :func:`as_dataset` and :func:`binarized_dataset` wrap arrays in seeded
 ``tf.data`` pipelines; they refuse arrays holding NaN or infinite values, so
 that nothing trains on them. TensorFlow is imported only when they are called.
 """
@@ -76,6 +77,7 @@ import zlib
 
 import numpy as np
 
+from keras_ae._validation import Shown as _Shown
 from keras_ae._validation import check_choice, check_int, invalid, suggest
 
 __all__ = [
@@ -85,6 +87,7 @@ __all__ = [
     "list_datasets",
     "load",
     "semi_supervised_dataset",
+    "sparse_dataset",
     "NEWSGROUPS",
     "load_20newsgroups",
     "load_movielens",
@@ -317,6 +320,78 @@ def load(name, *, flatten=False, binarize=None, limit=None, seed=0, download=Fal
         x_train = x_train[..., np.newaxis]
         x_test = x_test[..., np.newaxis]
     return (x_train, y_train), (x_test, y_test)
+
+
+def sparse_dataset(x, y=None, *, batch_size, shuffle=True, seed=0):
+    """Dense batches of the rows of a sparse matrix, densified one batch at a time.
+
+    For data too sparse to hold dense (ratings matrices, bags of words): the
+    matrix is kept as a ``tf.SparseTensor``, sliced by rows, batched, and only
+    then made dense.
+
+    Args:
+        x: A ``scipy.sparse`` matrix ``(n_rows, n_columns)``; an absent
+            entry is 0.
+        y: ``None`` (the batches are ``x``, the autoencoder's input and
+            target) or a sparse matrix of the same shape (the batches are
+            ``(x, y)``: e.g. training ratings in, held-out ratings as targets).
+        batch_size: Positive integer, rows per batch (the last may be smaller).
+        shuffle: Whether to reshuffle the rows every epoch (seeded).
+        seed: Non-negative integer seeding the shuffle.
+
+    Returns:
+        A ``tf.data.Dataset`` of float32 batches ``(batch, n_columns)``.
+
+    Raises:
+        ValueError: If ``x`` or ``y`` is not sparse, the shapes differ, or the
+            matrix holds a NaN or infinite value.
+
+    Example:
+
+    ```python
+    train, test = keras_ae.data.load_movielens("ml-100k")
+    batches = keras_ae.data.sparse_dataset(train, batch_size=64)
+    ```
+    """
+    tf = _tensorflow()
+    x = _check_sparse("x", x)
+    if y is not None:
+        y = _check_sparse("y", y)
+        if y.shape != x.shape:
+            raise invalid("y", f"a sparse matrix of the shape of x {x.shape}",
+                          _Shown(f"<sparse matrix of shape {y.shape}>"))
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    shuffle = _check_bool("shuffle", shuffle)
+    seed = check_int("seed", seed, minimum=0)
+    tensors = _sparse_tensor(tf, x) if y is None else (_sparse_tensor(tf, x), _sparse_tensor(tf, y))
+    dataset = tf.data.Dataset.from_tensor_slices(tensors)
+    if shuffle:
+        dataset = dataset.shuffle(x.shape[0], seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    if y is None:
+        dataset = dataset.map(tf.sparse.to_dense)
+    else:
+        dataset = dataset.map(lambda a, b: (tf.sparse.to_dense(a), tf.sparse.to_dense(b)))
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _check_sparse(name, matrix):
+    import scipy.sparse
+
+    if not scipy.sparse.issparse(matrix) or matrix.ndim != 2:
+        raise invalid(name, "a 2-D scipy.sparse matrix", _Shown(f"<{type(matrix).__name__}>"))
+    matrix = matrix.tocsr()
+    bad = int(np.count_nonzero(~np.isfinite(matrix.data)))
+    if bad:
+        raise invalid(name, "finite values", _Shown(f"<sparse matrix with {bad} NaN or infinite values>"))
+    return matrix
+
+
+def _sparse_tensor(tf, matrix):
+    coo = matrix.tocoo()
+    order = np.lexsort((coo.col, coo.row))  # the row-major order tf.sparse expects
+    indices = np.stack([coo.row[order], coo.col[order]], axis=1).astype("int64")
+    return tf.sparse.SparseTensor(indices, coo.data[order].astype("float32"), coo.shape)
 
 
 def as_dataset(x, y=None, *, batch_size, shuffle=True, seed=0):

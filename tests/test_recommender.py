@@ -6,7 +6,8 @@ import pytest
 import scipy.sparse
 
 import keras_ae
-from keras_ae.models.recommender import masked_squared_error, ratings_dataset
+from keras_ae.data import sparse_dataset
+from keras_ae.models.recommender import masked_squared_error
 
 
 def low_rank_ratings(n_users=60, n_items=40, rank=2, density=0.4, test_share=0.2, seed=0):
@@ -52,17 +53,26 @@ def test_loss_terms_are_the_papers_objective():
                                rtol=1e-5)
 
 
-def test_ratings_dataset_densifies_one_batch_of_rows_at_a_time():
+def test_sparse_dataset_densifies_one_batch_of_rows_at_a_time():
     train, test = low_rank_ratings()
-    batches = list(ratings_dataset(train, test, batch_size=16, shuffle=False))
+    batches = list(sparse_dataset(train, test, batch_size=16, shuffle=False))
     assert [tuple(x.shape) for x, _ in batches] == [(16, 40)] * 3 + [(12, 40)]
     np.testing.assert_array_equal(np.concatenate([x.numpy() for x, _ in batches]), train.toarray())
     np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in batches]), test.toarray())
-    first = [b.numpy() for b in ratings_dataset(train, batch_size=60, seed=1)]
-    again = [b.numpy() for b in ratings_dataset(train, batch_size=60, seed=1)]
+    first = [b.numpy() for b in sparse_dataset(train, batch_size=60, seed=1)]
+    again = [b.numpy() for b in sparse_dataset(train, batch_size=60, seed=1)]
     np.testing.assert_array_equal(first[0], again[0])  # seeded shuffle
     assert not np.array_equal(first[0], train.toarray())  # shuffled rows...
     np.testing.assert_array_equal(np.sort(first[0].sum(axis=1)), np.sort(train.toarray().sum(axis=1)))  # ...all
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected a 2-D scipy.sparse matrix. "
+                                         r"Received: x=<ndarray>"):
+        sparse_dataset(train.toarray(), batch_size=4)
+    with pytest.raises(ValueError, match=r"Invalid value for 'y': expected a sparse matrix of the shape of x"):
+        sparse_dataset(train, test[:5], batch_size=4)
+    bad = train.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(ValueError, match="expected finite values. Received: x=<sparse matrix with 1 NaN"):
+        sparse_dataset(bad, batch_size=4)
 
 
 @pytest.mark.parametrize("based", ["item", "user"])

@@ -163,11 +163,14 @@ class Autoencoder(keras.Model):
     #: ``None``): for a term that is a statistic of the batch, so a weight of 0
     #: removes an example from it too (DEC's cluster frequencies).
     USES_SAMPLE_WEIGHT = False
+    #: The likelihoods p(x|z) a family accepts (a family with its own, such as
+    #: semantic hashing's multinomial, overrides :meth:`reconstruction_nll`).
+    LIKELIHOODS = ("bernoulli", "gaussian")
 
     def __init__(self, *args, likelihood="bernoulli", decoder_scale=None, hyperparameters=None,
                  options=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.likelihood = v.check_choice("likelihood", likelihood, ("bernoulli", "gaussian"))
+        self.likelihood = v.check_choice("likelihood", likelihood, type(self).LIKELIHOODS)
         if decoder_scale is not None:
             decoder_scale = v.check_float("decoder_scale", decoder_scale, low=0, low_open=True)
         self.decoder_scale = decoder_scale

@@ -19,11 +19,11 @@ Collaborative Filtering", WWW 2015 (companion).
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from keras_ae import _validation as v
 from keras_ae._registry import register_model
+from keras_ae.data import sparse_dataset
 from keras_ae.models import _blocks
 from keras_ae.models._base import Autoencoder
 
@@ -55,55 +55,6 @@ def masked_squared_error(y, prediction):
     y, prediction = _float32(y), _float32(prediction)
     mask = _float32(ops.not_equal(y, 0.0))
     return ops.sum(mask * ops.square(y - prediction), axis=-1)
-
-
-def ratings_dataset(inputs, targets=None, *, batch_size=256, shuffle=True, seed=0):
-    """A ``tf.data`` pipeline of dense batches of the rows of a sparse matrix.
-
-    Only one batch at a time is densified: the matrix is held as a
-    ``tf.SparseTensor``, sliced by rows, batched, then made dense.
-
-    Args:
-        inputs: A ``scipy.sparse`` matrix ``(n_rows, n_columns)``, 0 (absent)
-            where unobserved.
-        targets: ``None`` (the batches are ``x``) or a sparse matrix of the
-            same shape (the batches are ``(x, y)``: training rows in, held-out
-            ratings as targets).
-        batch_size: Rows per batch.
-        shuffle: Whether to reshuffle the rows every epoch (seeded).
-        seed: Seed of the shuffle.
-
-    Returns:
-        A ``tf.data.Dataset`` of float32 batches ``(batch, n_columns)``.
-
-    Raises:
-        ValueError: If ``inputs`` is not sparse or the shapes differ.
-    """
-    if not _is_sparse(inputs):
-        raise v.invalid("inputs", "a scipy.sparse matrix", v.Shown(f"<{type(inputs).__name__}>"))
-    batch_size = v.check_int("batch_size", batch_size, minimum=1)
-    tensors = _sparse_tensor(inputs)
-    if targets is not None:
-        if not _is_sparse(targets) or targets.shape != inputs.shape:
-            raise v.invalid("targets", f"a scipy.sparse matrix of shape {inputs.shape}",
-                            v.Shown(f"<{type(targets).__name__} of shape {getattr(targets, 'shape', None)}>"))
-        tensors = (tensors, _sparse_tensor(targets))
-    dataset = tf.data.Dataset.from_tensor_slices(tensors)
-    if shuffle:
-        dataset = dataset.shuffle(inputs.shape[0], seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-    if targets is None:
-        dataset = dataset.map(tf.sparse.to_dense)
-    else:
-        dataset = dataset.map(lambda x, y: (tf.sparse.to_dense(x), tf.sparse.to_dense(y)))
-    return dataset.prefetch(tf.data.AUTOTUNE)
-
-
-def _sparse_tensor(matrix):
-    coo = matrix.tocoo()
-    order = np.lexsort((coo.col, coo.row))  # the row-major order tf.sparse expects
-    indices = np.stack([coo.row[order], coo.col[order]], axis=1).astype("int64")
-    return tf.sparse.SparseTensor(indices, coo.data[order].astype("float32"), coo.shape)
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -214,7 +165,7 @@ class AutoRec(Autoencoder):
             if y is not None:
                 raise v.invalid("y", "None with a sparse ratings matrix x (the target is x itself)",
                                 v.Shown(f"<{type(y).__name__}>"))
-            x = ratings_dataset(self.rows(x, "x"), batch_size=batch_size or 32, shuffle=shuffle, seed=seed)
+            x = sparse_dataset(self.rows(x, "x"), batch_size=batch_size or 32, shuffle=shuffle, seed=seed)
             batch_size, shuffle = None, False
         validation_data = self._validation_dataset(validation_data, batch_size)
         return super().fit(x, y, *args, batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
@@ -233,8 +184,8 @@ class AutoRec(Autoencoder):
             if test.shape != train.shape:
                 raise v.invalid("validation_data", f"(train, test) ratings matrices of one shape {train.shape}",
                                 v.Shown(f"<matrices of shapes {train.shape} and {test.shape}>"))
-            return ratings_dataset(self.rows(train, "validation_data[0]"), self.rows(test, "validation_data[1]"),
-                                   batch_size=batch_size or 256, shuffle=False)
+            return sparse_dataset(self.rows(train, "validation_data[0]"), self.rows(test, "validation_data[1]"),
+                                  batch_size=batch_size or 256, shuffle=False)
         return data
 
     def predict_ratings(self, train, users, items, batch_size=256):
