@@ -30,7 +30,7 @@ without labels; k-means on its codes is DEC's starting point.
 
 Usage::
 
-    python benchmarks/representations.py                 # full run (~25 min, 2 cores)
+    python benchmarks/representations.py                 # full run (~40 min, 2 cores)
     python benchmarks/representations.py --smoke --out /tmp/representations.md
     python benchmarks/representations.py --report-from benchmarks/results/representations.json
 
@@ -74,10 +74,10 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ae-epochs", type=int, default=16, help="pretraining epochs of DEC's autoencoder")
     parser.add_argument("--vae-epochs", type=int, default=16, help="training epochs of the VAE (M1)")
-    parser.add_argument("--m2-epochs", type=int, default=12, help="training epochs of M2, per label count")
+    parser.add_argument("--m2-epochs", type=int, default=24, help="training epochs of M2, per label count")
     parser.add_argument("--stacked-m2-epochs", type=int, default=20,
                         help="training epochs of M2 on the autoencoder's codes, per label count")
-    parser.add_argument("--m2-learning-rate", type=float, default=1e-3)
+    parser.add_argument("--m2-learning-rate", type=float, default=3e-3)
     parser.add_argument("--m2-alpha", type=float, default=50.0)
     parser.add_argument("--m2-batch-size", type=int, default=200)
     parser.add_argument("--m2-labelled-per-batch", type=int, default=20)
