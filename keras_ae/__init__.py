@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 from keras_ae._registry import build, get_builder, get_spec, list_models, load_model, register_model  # noqa: E402,F401
 
 _SUBMODULES = ("anomaly", "callbacks", "data", "distribute", "evaluation", "layers", "losses", "metrics", "models",
-               "plots", "sample_quality")
+               "plots", "retrieval", "sample_quality")
 _FUNCTIONS = {"corrupt": "keras_ae.layers"}
 _REGISTRY = ("build", "get_builder", "get_spec", "list_models", "load_model", "register_model")
 

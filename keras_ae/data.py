@@ -54,6 +54,8 @@ and its publisher's URL; ``download=True`` fetches it; nothing is replaced):
   bag-of-words counts of the most frequent training words, for semantic
   hashing and document retrieval (:data:`NEWSGROUPS` names the labels).
 
+:func:`synthetic_ratings` and :func:`synthetic_documents` generate stand-ins
+for MovieLens and 20 Newsgroups (a low-rank ratings matrix; a topic model).
 :func:`sparse_dataset` batches the rows of a ``scipy.sparse`` matrix, dense one
 batch at a time. :func:`as_dataset` and :func:`binarized_dataset` wrap arrays in seeded
 ``tf.data`` pipelines; they refuse arrays holding NaN or infinite values, so
@@ -88,6 +90,8 @@ __all__ = [
     "load",
     "semi_supervised_dataset",
     "sparse_dataset",
+    "synthetic_documents",
+    "synthetic_ratings",
     "NEWSGROUPS",
     "load_20newsgroups",
     "load_movielens",
@@ -320,6 +324,113 @@ def load(name, *, flatten=False, binarize=None, limit=None, seed=0, download=Fal
         x_train = x_train[..., np.newaxis]
         x_test = x_test[..., np.newaxis]
     return (x_train, y_train), (x_test, y_test)
+
+
+def synthetic_ratings(n_users=300, n_items=200, *, rank=3, density=0.2, test_fraction=0.2, noise=0.3, seed=0):
+    """A ratings matrix from a low-rank model on the 1-5 scale, split into train and test.
+
+    A stand-in for MovieLens when the data is not there (the tutorials' quick
+    mode): ratings ``clip(round(3 + U V^T + noise), 1, 5)`` with ``U`` and
+    ``V`` Gaussian factors of width ``rank``, observed at random with
+    probability ``density``; a fraction ``test_fraction`` of the observed
+    entries is held out.
+
+    Args:
+        n_users: Positive integer.
+        n_items: Positive integer.
+        rank: Width of the factors.
+        density: Fraction of observed entries, in (0, 1].
+        test_fraction: Fraction of the observed entries in ``test``, in (0, 1).
+        noise: Standard deviation of the Gaussian noise added before rounding.
+        seed: Non-negative integer.
+
+    Returns:
+        ``(train, test)``: ``scipy.sparse.csr_matrix`` float32, each
+        ``(n_users, n_items)``, disjoint, as :func:`load_movielens` returns.
+
+    Example:
+
+    ```python
+    train, test = keras_ae.data.synthetic_ratings(300, 200, seed=0)
+    ```
+    """
+    import scipy.sparse
+
+    n_users = check_int("n_users", n_users, minimum=1)
+    n_items = check_int("n_items", n_items, minimum=1)
+    rank = check_int("rank", rank, minimum=1)
+    density = _check_fraction("density", density, closed=True)
+    test_fraction = _check_fraction("test_fraction", test_fraction)
+    noise = _check_real("noise", noise)
+    seed = check_int("seed", seed, minimum=0)
+    rng = np.random.default_rng(seed)
+    scores = 3 + rng.normal(size=(n_users, rank)) @ rng.normal(size=(rank, n_items)) / np.sqrt(rank) * 1.2
+    ratings = np.clip(np.round(scores + noise * rng.normal(size=scores.shape)), 1, 5).astype("float32")
+    observed = rng.uniform(size=ratings.shape) < density
+    held_out = observed & (rng.uniform(size=ratings.shape) < test_fraction)
+    train = scipy.sparse.csr_matrix(np.where(observed & ~held_out, ratings, 0))
+    test = scipy.sparse.csr_matrix(np.where(held_out, ratings, 0))
+    return train, test
+
+
+def synthetic_documents(n_train=1000, n_test=500, *, vocab_size=500, n_topics=8, length=60, seed=0):
+    """Bags of words drawn from a topic model, one topic per class: a stand-in for 20 Newsgroups.
+
+    Each class ``c`` has a word distribution ``phi_c ~ Dirichlet(0.05)``; a
+    document of class ``c`` mixes it with the others (weights ``theta ~
+    Dirichlet`` concentrated on ``c``: on average 70% of its words) and draws
+    ``Poisson(length)`` words from the mixture.
+
+    Args:
+        n_train: Number of training documents.
+        n_test: Number of test documents.
+        vocab_size: Number of words.
+        n_topics: Number of classes (and topics).
+        length: Mean number of words of a document.
+        seed: Non-negative integer.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)``: counts as
+        ``scipy.sparse.csr_matrix`` float32 ``(n, vocab_size)`` and ``int64``
+        labels, as :func:`load_20newsgroups` returns them (without the vocabulary).
+
+    Example:
+
+    ```python
+    (x_train, y_train), (x_test, y_test) = keras_ae.data.synthetic_documents(seed=0)
+    ```
+    """
+    import scipy.sparse
+
+    n_train = check_int("n_train", n_train, minimum=1)
+    n_test = check_int("n_test", n_test, minimum=1)
+    vocab_size = check_int("vocab_size", vocab_size, minimum=2)
+    n_topics = check_int("n_topics", n_topics, minimum=2)
+    length = check_int("length", length, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    rng = np.random.default_rng(seed)
+    topics = rng.dirichlet(np.full(vocab_size, 0.05), size=n_topics)
+    n = n_train + n_test
+    labels = rng.integers(0, n_topics, size=n)
+    alpha = np.full((n, n_topics), 0.3 / (n_topics - 1))
+    alpha[np.arange(n), labels] = 0.7
+    theta = np.stack([rng.dirichlet(a * 10) for a in alpha])
+    words = theta @ topics
+    counts = np.stack([rng.multinomial(max(1, rng.poisson(length)), p / p.sum()) for p in words])
+    x = scipy.sparse.csr_matrix(counts.astype("float32"))
+    return (x[:n_train], labels[:n_train].astype("int64")), (x[n_train:], labels[n_train:].astype("int64"))
+
+
+def _check_fraction(name, value, closed=False):
+    from keras_ae._validation import check_float
+
+    return check_float(name, value, low=0, high=1, low_open=True, high_open=not closed)
+
+
+def _check_real(name, value):
+    from keras_ae._validation import check_float
+
+    return check_float(name, value, low=0)
 
 
 def sparse_dataset(x, y=None, *, batch_size, shuffle=True, seed=0):

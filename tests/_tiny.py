@@ -24,6 +24,7 @@ SMALL = {
     "conv1d": {"filters": (4,)},
     "dec": {"hidden": (16,), "n_clusters": 3},
     "m2": {"hidden": (16,), "classifier_hidden": (16,), "n_classes": 3},
+    "semantic_hashing": {"hidden": (16,)},
 }
 
 

@@ -12,6 +12,7 @@ from keras_ae.models import (  # noqa: F401
     conv,
     denoising,
     dense,
+    hashing,
     recommender,
     semi_supervised,
     sequence,
@@ -23,6 +24,7 @@ from keras_ae.models.adversarial import AdversarialAutoencoder, AdversarialInfer
 from keras_ae.models.clustering import DeepEmbeddedClustering
 from keras_ae.models.contractive import ContractiveAutoencoder
 from keras_ae.models.gan import GAN, gan
+from keras_ae.models.hashing import SemanticHashing
 from keras_ae.models.recommender import AutoRec
 from keras_ae.models.semi_supervised import SemiSupervisedVAE
 from keras_ae.models.sparse import SparseAutoencoder
@@ -36,6 +38,7 @@ __all__ = [
     "ContractiveAutoencoder",
     "DeepEmbeddedClustering",
     "GAN",
+    "SemanticHashing",
     "SemiSupervisedVAE",
     "SparseAutoencoder",
     "VariationalAutoencoder",
