@@ -242,7 +242,10 @@ def precision_recall_curve(query, query_labels, database, database_labels, *, me
     averaged over the queries: the curves of Salakhutdinov & Hinton's Fig. 6.
 
     Args:
-        query, query_labels, database, database_labels: As in :func:`precision_at_k`.
+        query: Query rows, as in :func:`precision_at_k`.
+        query_labels: Their labels, as in :func:`precision_at_k`.
+        database: Database rows, as in :func:`precision_at_k`.
+        database_labels: Their labels, as in :func:`precision_at_k`.
         metric: One of :data:`METRICS`.
         n_points: Number of retrieval sizes (at least 2).
         seed: Seeds the random order among equally distant rows.

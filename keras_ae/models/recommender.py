@@ -159,7 +159,8 @@ class AutoRec(Autoencoder):
             seed: Seed of the shuffle of a sparse ``x``.
             validation_data: ``(train, test)`` sparse ratings matrices, or
                 what Keras takes.
-            *args, **kwargs: Keras ``fit`` arguments.
+            *args: Further positional arguments of Keras ``fit``.
+            **kwargs: Further keyword arguments of Keras ``fit``.
         """
         if _is_sparse(x):
             if y is not None:
