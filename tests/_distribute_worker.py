@@ -55,6 +55,9 @@ MIRRORED_CASES = {
     "m2": ("m2", {"hidden": (32,), "classifier_hidden": (16,)}, None, "off"),
     # AutoRec: the squared error over the non-zero entries only, plus weight decay.
     "autorec": ("autorec", {"weight_decay": 1e-2}, None, None),
+    # Semantic hashing: the multinomial NLL of the counts; no code noise (exact), then with it (noisy).
+    "semantic_hashing": ("semantic_hashing", {"hidden": (32,), "noise_level": 0.0}, None, None),
+    "semantic_hashing_noisy": ("semantic_hashing", {"hidden": (32,), "noise_level": 4.0, "seed": 1}, None, None),
     "conv1d_dropout": ("conv1d", {"filters": (8, 4), "dropout": 0.2, "seed": 1}, None, None),
     # Prior samples are drawn per replica: noisy. SGD, so that a loss (of the
     # model or of its discriminator) not divided by the replicas would show.
@@ -213,7 +216,8 @@ def scenario_mirrored(args):
                              optimizer)
             _train(doubled, x, initial)
             entry["unscaled_penalty_weight_diff"] = _max_abs_diff(doubled.get_weights(), single.get_weights())
-        if noise == "on" or options.get("jacobian") == "hutchinson" or options.get("dropout", 0) > 0:
+        if (noise == "on" or options.get("jacobian") == "hutchinson" or options.get("dropout", 0) > 0
+                or options.get("noise_level", 0) > 0):
             # Seed-to-seed spread of single-device training, the yardstick of
             # the noisy comparison.
             other = _build(model_name, {**options, "seed": options["seed"] + 1}, optimizer)
