@@ -4,11 +4,15 @@ The notebooks themselves run under ``pytest --nbval-lax`` (quick mode, set in
 the root ``conftest.py``); these tests check what nbval cannot: that each
 committed ``.ipynb`` matches its jupytext source and carries a full run, and
 that ``mkdocs build --strict`` renders the notebooks (with their plots, without
-TensorFlow log noise) and not the ``.py`` sources.
+TensorFlow log noise) and not the ``.py`` sources, and that their math shows as
+rendered math in a real browser (headless Chromium, offline).
 """
 
+import html
 import importlib.util
+import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +155,74 @@ def test_coverage_table_links_point_to_existing_sections(site):
         if f'id="{anchor}"' not in (site / page / "index.html").read_text(encoding="utf-8")
     ]
     assert not missing, f"docs/index.md links to sections that do not exist: {missing}"
+
+
+# The pages whose math is checked in a browser: the math-heavy tutorials and a markdown page.
+MATH_PAGES = [
+    "tutorials/01_what_is_an_autoencoder",
+    "tutorials/02_regularized_autoencoders",
+    "tutorials/04_variational_autoencoders",
+    "tutorials/07_adversarial_autoencoders",
+    "distributed",
+]
+# Runs when the page has loaded its stylesheets: drops code (which may hold a
+# literal "$"), then records what the reader sees and how many formulas are laid out.
+_PROBE = """<script>
+for (const element of document.querySelectorAll("pre, code")) element.remove();
+const formulas = [...document.querySelectorAll("math")];
+document.body.setAttribute("data-probe", JSON.stringify({
+  text: document.querySelector("article").innerText,
+  math: formulas.length,
+  shown: formulas.filter((m) => m.getBoundingClientRect().width > 0 && m.getBoundingClientRect().height > 0).length,
+  mathml: formulas.filter((m) => m.namespaceURI === "http://www.w3.org/1998/Math/MathML").length,
+  fractions: document.querySelectorAll("mfrac").length,
+}));
+</script>"""
+# TeX left as text: an inline or display delimiter pair, \\( \\) \\[ \\], or a command.
+_RAW_TEX = re.compile(r"\$[^$\s][^$]*\$|\$\$|\\[()\[\]]|\\(?:[A-Za-z]{2,})")
+
+
+def _source_formulas(page):
+    """The number of formulas in the page's source (markdown cells or markdown file), code spans excluded."""
+    if page.startswith("tutorials/"):
+        cells = json.loads((ROOT / f"{page}.ipynb").read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
+    else:
+        text = (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
+    text = re.sub(r"```.*?```|`[^`\n]*`", "", text, flags=re.DOTALL)
+    return len(re.findall(r"\$\$.+?\$\$|\$[^$]+?\$", text, flags=re.DOTALL))
+
+
+def _browse(chromium, page_file, profile):
+    """Loads ``page_file`` in headless Chromium with the network unreachable; returns the probe's record."""
+    probe = page_file.with_name("probe.html")
+    probe.write_text(page_file.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>", 1), encoding="utf-8")
+    result = subprocess.run(
+        [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+            "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing is fetched from outside the site
+            f"--user-data-dir={profile}", "--dump-dom", probe.as_uri(),
+        ],
+        capture_output=True, text=True, timeout=120,
+    )
+    found = re.search(r'data-probe="([^"]*)"', result.stdout)
+    assert found, f"Chromium gave no probe for {page_file} (exit {result.returncode}):\n{result.stderr[-2000:]}"
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_math_renders_in_a_browser_without_network(site, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium package)")
+    fractions = 0
+    for page in MATH_PAGES:
+        record = _browse(chromium, site / page / "index.html", tmp_path / "profile")
+        expected = _source_formulas(page)
+        assert expected > 10, f"{page}: the source has only {expected} formulas; is the page list stale?"
+        raw = sorted(set(match.group(0)[:60] for match in _RAW_TEX.finditer(record["text"])))
+        assert not raw, f"{page}: raw TeX visible in the browser: {raw[:10]}"
+        assert record["mathml"] == record["math"] >= expected, f"{page}: {record} for {expected} formulas"
+        assert record["shown"] == record["math"], f"{page}: some formulas are not laid out: {record}"
+        fractions += record["fractions"]
+    assert fractions > 0, "no \\frac became a MathML fraction"

@@ -884,8 +884,8 @@ assert series_table["random 5 %"]["adjusted"] > 0.75 * min(series_table["keras.i
 # rather than distances. Three of them, all in nats (units of the natural logarithm) and higher
 # meaning more anomalous, as `AutoencoderDetector(anomaly_score=...)` computes them:
 #
-# - **negative ELBO**, $-\mathrm{ELBO}(x) = -\mathbb{E}_{q}\left[\log p_\theta(x \mid z)\right]
-#   + \mathrm{KL}(q_\phi(z \mid x) \,\|\, p(z))$, an upper bound on $-\log p_\theta(x)$
+# - **negative ELBO**, $-\mathrm{ELBO}(x) = -\mathbb{E}_{q}\left[\log p_\theta(x \mid z)\right] +
+#   \mathrm{KL}(q_\phi(z \mid x) \,\|\, p(z))$, an upper bound on $-\log p_\theta(x)$
 #   (`anomaly_score="elbo"`);
 # - the **IWAE** estimate of $-\log p_\theta(x)$ with $L$ importance samples, a tighter bound
 #   (`anomaly_score="iwae"`, `metrics.iwae_log_likelihood`);
