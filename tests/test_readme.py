@@ -45,3 +45,24 @@ def test_readme_codes_as_features_example_runs(tmp_path, monkeypatch, capsys):
     scores = namespace["keras_ae"].evaluation.clustering_scores(namespace["y"], namespace["dec"].predict_clusters(
         namespace["x"]))
     assert scores["accuracy"] > 0.6 and scores["nmi"] > 0.6, scores
+
+
+def test_readme_recommenders_and_documents_example_runs(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    block = re.search(r"## Recommenders and documents\n.*?```python\n(.*?)```", (ROOT / "README.md").read_text(),
+                      re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(block, "README recommenders-and-documents example", "exec"), namespace)
+    out = capsys.readouterr().out
+    rmse = float(re.search(r"^([0-9.]+) RMSE$", out, re.M).group(1))
+    train, test = namespace["train"], namespace["test"]
+    global_mean = float(np.sqrt(np.mean((test.data - train.data.mean()) ** 2)))
+    assert rmse < global_mean, (rmse, global_mean)  # AutoRec learnt something about the users
+    items, ratings = namespace["items"], namespace["ratings"]
+    assert len(items) == 5 and np.all(np.diff(ratings) <= 0)  # best first
+    assert not set(items) & set(train[0].indices)  # none of them already rated by user 0
+    precision = eval(out.strip().splitlines()[-1])  # the printed {k: precision} dict
+    # Bits of documents drawn from 8 topics: far above the 1/8 of a random ranking.
+    assert precision[1] > 0.5 and precision[10] > 0.5, precision
