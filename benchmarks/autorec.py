@@ -20,8 +20,9 @@ on ML-1M's seeded 90/10 split (``load_movielens("ml-1m", fold="random")``):
 Tuning never sees a test fold: on each training fold a seeded random
 ``--validation-fraction`` of its ratings is held out as a validation split;
 AutoRec's ``weight_decay`` (from ``--weight-decays``) and its number of epochs
-(the epoch of lowest validation RMSE, up to ``--epochs``), and SVD's
-``reg_all`` and ``n_epochs`` (from ``--svd-regs`` x ``--svd-epochs``) are
+(the epoch of lowest validation RMSE, up to ``--epochs``; a run stops
+``--patience`` epochs after its best), and SVD's
+``lr_all``, ``reg_all`` and ``n_epochs`` (``--svd-lrs`` x ``--svd-regs`` x ``--svd-epochs``) are
 those of the lowest validation RMSE; the chosen setting is then trained on
 the whole training fold and scored once on its test fold. A user or item
 without a training rating gets 3 stars from AutoRec (as in the paper), the
@@ -83,17 +84,19 @@ def _ints(text):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=40,
+    parser.add_argument("--epochs", type=int, default=30,
                         help="epochs of each AutoRec tuning run (the refit trains the best epoch count)")
+    parser.add_argument("--patience", type=int, default=5,
+                        help="a tuning run stops this many epochs after its best validation RMSE")
     parser.add_argument("--batch-size", type=int, default=32, help="AutoRec rows per batch")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="AutoRec's Adam learning rate")
     parser.add_argument("--latent-dim", type=int, default=500, help="AutoRec's hidden units")
-    parser.add_argument("--weight-decays", type=_floats, default=(1e-3, 1e-2, 1e-1),
+    parser.add_argument("--weight-decays", type=_floats, default=(0.1, 0.3, 1.0),
                         help="AutoRec's weight_decay grid, comma-separated")
     parser.add_argument("--svd-factors", type=int, default=100)
-    parser.add_argument("--svd-lr", type=float, default=0.005, help="SVD's lr_all")
-    parser.add_argument("--svd-regs", type=_floats, default=(0.02, 0.05, 0.1), help="SVD's reg_all grid")
-    parser.add_argument("--svd-epochs", type=_ints, default=(20, 50), help="SVD's n_epochs grid")
+    parser.add_argument("--svd-lrs", type=_floats, default=(0.005, 0.01), help="SVD's lr_all grid")
+    parser.add_argument("--svd-regs", type=_floats, default=(0.05, 0.1, 0.15), help="SVD's reg_all grid")
+    parser.add_argument("--svd-epochs", type=_ints, default=(50, 100), help="SVD's n_epochs grid")
     parser.add_argument("--validation-fraction", type=float, default=0.1,
                         help="share of each training fold held out to tune on")
     parser.add_argument("--folds", type=lambda s: tuple(s.split(",")), default=FOLDS,
@@ -110,16 +113,17 @@ def parse_args(argv=None):
         args.folds = tuple(f for f in args.folds if f in SMOKE_FOLDS) or SMOKE_FOLDS
         args.epochs = min(args.epochs, 2)
         args.weight_decays = args.weight_decays[:2]
-        args.svd_regs, args.svd_epochs = args.svd_regs[:1], (min(args.svd_epochs[0], 5),)
-    for name in ("epochs", "batch_size", "latent_dim", "svd_factors"):
+        args.svd_lrs, args.svd_regs = args.svd_lrs[:1], args.svd_regs[:1]
+        args.svd_epochs = (min(args.svd_epochs[0], 5),)
+    for name in ("epochs", "patience", "batch_size", "latent_dim", "svd_factors"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
     if not all(f in FOLDS for f in args.folds) or len(set(args.folds)) != len(args.folds):
         parser.error(f"--folds must be distinct folds among {','.join(FOLDS)}")
     if not 0 < args.validation_fraction < 1:
         parser.error("--validation-fraction must be in (0, 1)")
-    if min(args.weight_decays) < 0 or min(args.svd_regs) < 0 or min(args.svd_epochs) < 1:
-        parser.error("--weight-decays and --svd-regs must be non-negative, --svd-epochs positive")
+    if min(args.weight_decays) < 0 or min(args.svd_regs) < 0 or min(args.svd_epochs) < 1 or min(args.svd_lrs) <= 0:
+        parser.error("--weight-decays and --svd-regs must be non-negative, --svd-epochs and --svd-lrs positive")
     return args
 
 
@@ -174,9 +178,9 @@ def surprise_trainset(train):
     return Trainset(ur, ir, len(users), len(items), coo.nnz, (1, 5), user_id, item_id)
 
 
-def svd_rmse(train, test, reg, n_epochs, args, seed):
+def svd_rmse(train, test, lr, reg, n_epochs, args, seed):
     """Fits Surprise's biased ``SVD`` on ``train``; returns ``(test RMSE, fit seconds)``."""
-    algo = SVD(n_factors=args.svd_factors, n_epochs=n_epochs, biased=True, lr_all=args.svd_lr, reg_all=reg,
+    algo = SVD(n_factors=args.svd_factors, n_epochs=n_epochs, biased=True, lr_all=lr, reg_all=reg,
                random_state=seed)
     trainset = surprise_trainset(train)
     start = time.perf_counter()
@@ -190,13 +194,14 @@ def svd_rmse(train, test, reg, n_epochs, args, seed):
 def biased_mf(train, test, args, seed):
     rest, validation = carve(train, args.validation_fraction, seed)
     start = time.perf_counter()
-    grid = {(reg, n): svd_rmse(rest, validation, reg, n, args, seed)[0]
-            for reg in args.svd_regs for n in args.svd_epochs}
+    grid = {(lr, reg, n): svd_rmse(rest, validation, lr, reg, n, args, seed)[0]
+            for lr in args.svd_lrs for reg in args.svd_regs for n in args.svd_epochs}
     tuning = time.perf_counter() - start
-    reg, n_epochs = min(grid, key=grid.get)
-    score, seconds = svd_rmse(train, test, reg, n_epochs, args, seed)
-    return {"rmse": score, "seconds": seconds, "tuning_seconds": tuning, "reg_all": reg, "n_epochs": n_epochs,
-            "validation": [{"reg_all": r, "n_epochs": n, "rmse": v} for (r, n), v in grid.items()]}
+    lr, reg, n_epochs = min(grid, key=grid.get)
+    score, seconds = svd_rmse(train, test, lr, reg, n_epochs, args, seed)
+    return {"rmse": score, "seconds": seconds, "tuning_seconds": tuning, "lr_all": lr, "reg_all": reg,
+            "n_epochs": n_epochs, "validation_rmse": grid[lr, reg, n_epochs],
+            "validation": [{"lr_all": a, "reg_all": r, "n_epochs": n, "rmse": v} for (a, r, n), v in grid.items()]}
 
 
 # ----------------------------------------------------------------------
@@ -204,14 +209,16 @@ def biased_mf(train, test, args, seed):
 
 
 class ValidationRMSE(keras.callbacks.Callback):
-    """Records ``model.rmse(train, validation)`` after every epoch."""
+    """Records ``model.rmse(train, validation)`` after every epoch; stops ``patience`` epochs after the best."""
 
-    def __init__(self, train, validation):
+    def __init__(self, train, validation, patience):
         super().__init__()
-        self.train, self.validation, self.history = train, validation, []
+        self.train, self.validation, self.patience, self.history = train, validation, patience, []
 
     def on_epoch_end(self, epoch, logs=None):
         self.history.append(self.model.rmse(self.train, self.validation))
+        if len(self.history) - 1 - int(np.argmin(self.history)) >= self.patience:
+            self.model.stop_training = True
 
 
 def build_autorec(train, based, weight_decay, args, seed):
@@ -229,7 +236,7 @@ def autorec(train, test, based, args, seed):
     curves = {}
     for weight_decay in args.weight_decays:
         model = build_autorec(rest, based, weight_decay, args, seed)
-        tracker = ValidationRMSE(rest, validation)
+        tracker = ValidationRMSE(rest, validation, args.patience)
         model.fit(rest, epochs=args.epochs, batch_size=args.batch_size, seed=seed, callbacks=[tracker], verbose=0)
         curves[weight_decay] = tracker.history
     tuning = time.perf_counter() - start
@@ -321,7 +328,8 @@ def report(results):
     splits = folds + ([ml1m] if ml1m is not None else [])
     chosen = markdown_table(
         [[r["split"], f"{r['n_train']:,} / {r['n_test']:,}",
-          f"reg_all {r['biased_mf']['reg_all']:g}, {r['biased_mf']['n_epochs']} epochs",
+          f"lr_all {r['biased_mf']['lr_all']:g}, reg_all {r['biased_mf']['reg_all']:g}, "
+          f"{r['biased_mf']['n_epochs']} epochs (val. {r['biased_mf']['validation_rmse']:.4f})",
           f"weight_decay {r['u_autorec']['weight_decay']:g}, {r['u_autorec']['epochs']} epochs "
           f"(val. {r['u_autorec']['validation_rmse']:.4f})",
           f"weight_decay {r['i_autorec']['weight_decay']:g}, {r['i_autorec']['epochs']} epochs "
@@ -354,12 +362,14 @@ def report(results):
         f"- AutoRec: {a['latent_dim']} sigmoid hidden units, identity output, masked squared error + "
         f"weight_decay x (‖W‖² + ‖V‖²)/2 per batch (the paper's λ = weight_decay x rows), Adam at learning "
         f"rate {a['learning_rate']:g}, batches of {a['batch_size']} rows; tuning: weight_decay in "
-        f"{{{', '.join(f'{w:g}' for w in a['weight_decays'])}}} for {a['epochs']} epochs each on "
+        f"{{{', '.join(f'{w:g}' for w in a['weight_decays'])}}}, each trained for up to {a['epochs']} epochs "
+        f"(stopped {a['patience']} epochs after its best) on "
         f"{1 - a['validation_fraction']:.0%} of the training fold, scored every epoch on the other "
         f"{a['validation_fraction']:.0%}; the best (weight_decay, epochs) is retrained on the whole fold. "
         f"Unseen users or items get {DEFAULT_RATING:g} stars; predictions are clipped to [1, 5].",
-        f"- Biased MF: `surprise.SVD(n_factors={a['svd_factors']}, biased=True, lr_all={a['svd_lr']:g}, "
-        f"init_std_dev=0.1)`, reg_all in {{{', '.join(f'{r:g}' for r in a['svd_regs'])}}} x n_epochs in "
+        f"- Biased MF: `surprise.SVD(n_factors={a['svd_factors']}, biased=True, init_std_dev=0.1)` (SGD on "
+        f"the squared error with user and item biases), lr_all in {{{', '.join(f'{r:g}' for r in a['svd_lrs'])}}}"
+        f" x reg_all in {{{', '.join(f'{r:g}' for r in a['svd_regs'])}}} x n_epochs in "
         f"{{{', '.join(str(n) for n in a['svd_epochs'])}}}, chosen on the same validation split.",
         "- Train s: the final fit on the whole training fold (data preparation excluded); tuning s: all the "
         "tuning fits of that method on that fold, with their validation scoring.",
