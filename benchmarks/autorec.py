@@ -84,14 +84,14 @@ def _ints(text):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=30,
+    parser.add_argument("--epochs", type=int, default=60,
                         help="epochs of each AutoRec tuning run (the refit trains the best epoch count)")
-    parser.add_argument("--patience", type=int, default=5,
+    parser.add_argument("--patience", type=int, default=8,
                         help="a tuning run stops this many epochs after its best validation RMSE")
-    parser.add_argument("--batch-size", type=int, default=32, help="AutoRec rows per batch")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="AutoRec's Adam learning rate")
+    parser.add_argument("--batch-size", type=int, default=256, help="AutoRec rows per batch")
+    parser.add_argument("--learning-rate", type=float, default=3e-3, help="AutoRec's Adam learning rate")
     parser.add_argument("--latent-dim", type=int, default=500, help="AutoRec's hidden units")
-    parser.add_argument("--weight-decays", type=_floats, default=(0.1, 0.3, 1.0),
+    parser.add_argument("--weight-decays", type=_floats, default=(0.03, 0.1, 0.3),
                         help="AutoRec's weight_decay grid, comma-separated")
     parser.add_argument("--svd-factors", type=int, default=100)
     parser.add_argument("--svd-lrs", type=_floats, default=(0.005, 0.01), help="SVD's lr_all grid")
