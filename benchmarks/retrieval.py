@@ -94,7 +94,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2, 32, 128],
                         help="code sizes: LSA dimensions and autoencoder bits")
-    parser.add_argument("--epochs", type=int, default=30, help="training epochs of each autoencoder")
+    parser.add_argument("--epochs", type=int, default=40, help="training epochs of each autoencoder")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--noise-level", type=float, default=4.0,
@@ -373,7 +373,7 @@ def draw_curves(results, path):
         ax.set_xlabel("Recall")
         ax.set_title(f"{size} dimensions / bits")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=7, loc="best")
     axes[0][0].set_ylabel("Precision")
     fig.suptitle("Test queries against the training documents" + (" (smoke run)" if results["smoke"] else ""),
                  fontsize=10)
