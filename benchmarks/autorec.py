@@ -30,7 +30,7 @@ global mean from the mean baselines, and SVD's estimate without its factors.
 
 Usage::
 
-    python benchmarks/autorec.py                 # full run (~12 min on 2 cores)
+    python benchmarks/autorec.py                 # full run (~7 min on 2 cores)
     python benchmarks/autorec.py --smoke --out /tmp/autorec.md
     python benchmarks/autorec.py --report-from benchmarks/results/autorec.json
 
