@@ -75,6 +75,42 @@ def test_hinton2006_smoke(tmp_path, keras_home):
     assert "Smoke run" in text
     assert "Autoencoder 784-1000-500-250-30" in stdout
 
+    # The curves rows (Fig. 2A) go to the page beside --out, with their raw numbers as JSON.
+    curves_text = (tmp_path / "hinton2006_curves.md").read_text()
+    curves = {name: cells for name, cells in _table_rows(curves_text).items() if name != "Method"}
+    published = {"Autoencoder 784-400-200-100-50-25-6 (no pretraining)": "1.44",
+                 "Logistic PCA (6 components)": "7.64", "Logistic PCA (18 components)": "2.45",
+                 "PCA (18 components)": "5.90", "PCA (6 components)": "not published"}
+    assert {name: cells[0] for name, cells in curves.items()} == published
+    measured = {name: _finite(cells[1]) for name, cells in curves.items()}
+    for name, cells in curves.items():
+        _finite(cells[4])  # train seconds
+        # The ratio column is the measured error over the measured PCA (18) error.
+        assert abs(_finite(cells[3]) - measured[name] / measured["PCA (18 components)"]) < 0.01
+    assert all(0 < error < 784 for error in measured.values())
+    # More components fit better, for PCA and logistic PCA alike; PCA's error is
+    # set by the data, not the training length, so it holds on the smoke slice.
+    assert measured["PCA (18 components)"] < measured["PCA (6 components)"]
+    assert measured["Logistic PCA (18 components)"] < measured["Logistic PCA (6 components)"]
+    # A logit-linear model fits the thin strokes better than PCA with as many components.
+    assert measured["Logistic PCA (18 components)"] < measured["PCA (18 components)"]
+    raw = json.loads((tmp_path / "hinton2006_curves.json").read_text())
+    assert raw["smoke"] is True and raw["n_test"] == 500
+    assert abs(raw["pca_18"]["error"] - measured["PCA (18 components)"]) < 0.01
+    assert "Smoke run" in curves_text and "synthetic_curves" in curves_text
+
+
+def test_hinton2006_datasets_option_and_curves_page(tmp_path):
+    hinton = _import_benchmark("hinton2006")
+    args = hinton.parse_args(["--datasets", "curves", "--out", str(tmp_path / "page.md")])
+    assert args.datasets == ["curves"]
+    assert hinton.curves_out(args.out) == tmp_path / "page_curves.md"
+    assert hinton.parse_args([]).datasets == ["mnist", "curves"]
+    with pytest.raises(SystemExit):
+        hinton.parse_args(["--datasets", "faces"])
+    with pytest.raises(SystemExit):
+        hinton.parse_args(["--curves-epochs", "0"])
+
 
 def test_throughput_smoke(tmp_path, keras_home):
     _, text = _run("throughput.py", tmp_path / "throughput.md", keras_home)
