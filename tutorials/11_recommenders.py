@@ -110,8 +110,9 @@ plt.show()
 # On MovieLens 100K about 5% of the entries are observed. Every user rated at least a handful of
 # movies (GroupLens kept only users with 20 ratings or more; the training fold holds 80% of all
 # ratings, so a few users keep fewer), while the items have a long tail: more than half of them
-# have fewer ratings than the median user, and hundreds have five or fewer. On the generated matrix every entry is observed with the same probability,
-# so the counts are concentrated around their mean. Keep both facts in mind for section 4.
+# have fewer ratings than the median user, and hundreds have five or fewer. On the generated
+# matrix every entry is observed with the same probability, so the counts are concentrated around
+# their mean. Keep both facts in mind for section 4.
 #
 # ## 2 · AutoRec in one cell
 #
