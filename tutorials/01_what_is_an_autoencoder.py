@@ -109,7 +109,9 @@ decoder.summary()
 # %% [markdown]
 # With the default `likelihood="bernoulli"` each pixel is treated as the
 # probability of a Bernoulli variable, and $\Delta$ is the cross-entropy summed
-# over the $D$ pixels, the negative log-likelihood of $x$ under the decoder:
+# over the $D$ pixels. For binary pixels it is the negative log-likelihood of $x$
+# under the decoder; MNIST's grey levels are not binary, so here it is a loss, not a
+# log-likelihood in nats (tutorial 04 binarizes the images to get one):
 #
 # $$\Delta(x, \hat x) = -\sum_{i=1}^{D}\big[x_i \log \hat x_i + (1 - x_i)\log(1 - \hat x_i)\big].$$
 #

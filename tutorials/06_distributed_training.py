@@ -144,7 +144,7 @@ assert np.allclose(h_single["loss"], h_mirrored["loss"], rtol=1e-5)
 # ## A custom `train_step` must scale itself
 #
 # The contractive autoencoder adds $\lambda\,\lVert J_f(x)\rVert_F^2$ in its own `train_step`
-# (tutorial 03). Its step computes the compiled loss with `compute_loss` (already divided by
+# (tutorial 02, §3). Its step computes the compiled loss with `compute_loss` (already divided by
 # $R$) and adds `penalty / R`, with $R$ read from the current strategy;
 # `keras_ae.distribute.scale_loss_for_replicas` does the same for your own steps. What would a
 # forgotten $1/R$ do? Each replica's penalty gradient would count $R$ times, exactly as if
