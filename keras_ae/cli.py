@@ -113,6 +113,15 @@ LABELS_PER_CLASS = 10
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
 
 _FILES = ("model.keras", "history.json", "metrics.json")
+#: Models whose data are not images: ``keras-ae train`` refuses them (it trains on image datasets only).
+NOT_FOR_IMAGES = {
+    "autorec": "it learns from a scipy.sparse ratings matrix (users x items), e.g. "
+               "keras_ae.data.load_movielens('ml-100k', fold='u1'); train it from Python (README, "
+               "'Recommenders and documents'; tutorial 11; benchmarks/autorec.py)",
+    "semantic_hashing": "it learns from word counts of documents, e.g. keras_ae.data.load_20newsgroups(); "
+                        "train it from Python (README, 'Recommenders and documents'; tutorial 12; "
+                        "benchmarks/retrieval.py)",
+}
 
 
 # --------------------------------------------------------------------------
@@ -423,6 +432,9 @@ def _run_train(args):
         **options,
     })
     latent_dim, learning_rate = checked["latent_dim"], checked["learning_rate"]
+    if model_name in NOT_FOR_IMAGES:
+        raise invalid("model", f"a model of images ('{PROG} train' trains on {', '.join(data.DATASETS)})",
+                      model_name, f"{model_name} cannot be trained by '{PROG} train': {NOT_FOR_IMAGES[model_name]}")
     options = {key: checked[key] for key in options}
     out = os.path.abspath(args.out or os.path.join("runs", f"{model_name}-{dataset}"))
     backup_dir = None if args.backup_dir is None else os.path.abspath(args.backup_dir)

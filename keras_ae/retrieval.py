@@ -78,17 +78,22 @@ def hamming_distances(query_bits, database_bits):
     hamming_distances([[0, 1, 1]], [[0, 1, 1], [1, 0, 1]])   # [[0, 2]]
     ```
     """
-    q, d = np.asarray(query_bits), np.asarray(database_bits)
-    for name, bits in (("query_bits", q), ("database_bits", d)):
-        if bits.ndim != 2 or not np.isin(bits, (0, 1)).all():
-            raise v.invalid(name, "a 2-D array of 0s and 1s (n, n_bits)",
-                            v.Shown(f"<array of shape {bits.shape}, dtype {bits.dtype}>"),
-                            "Threshold real codes first, e.g. (codes > 0.5).astype('uint8')")
+    q, d = _check_bits("query_bits", query_bits), _check_bits("database_bits", database_bits)
     if q.shape[1] != d.shape[1]:
         raise v.invalid("database_bits", f"codes of {q.shape[1]} bits, as the queries have",
                         v.Shown(f"<array of shape {d.shape}>"))
     q, d = q.astype("int64"), d.astype("int64")
     return q.sum(axis=1)[:, None] + d.sum(axis=1)[None, :] - 2 * q @ d.T
+
+
+def _check_bits(name, bits):
+    """``bits`` as a 2-D array of 0s and 1s (a sparse matrix is made dense), or the standard error."""
+    bits = bits.toarray() if _is_sparse(bits) else np.asarray(bits)
+    if bits.ndim != 2 or not np.isin(bits, (0, 1)).all():
+        raise v.invalid(name, "a 2-D array of 0s and 1s (n, n_bits)",
+                        v.Shown(f"<array of shape {bits.shape}, dtype {bits.dtype}>"),
+                        "Threshold real codes first, e.g. (codes > 0.5).astype('uint8')")
+    return bits
 
 
 def distances(query, database, metric="cosine"):
@@ -179,7 +184,12 @@ def _relevance(query, query_labels, database, database_labels, metric, k, seed, 
         start += len(order)
 
 
-def _check_inputs(query, query_labels, database, database_labels):
+def _check_inputs(query, query_labels, database, database_labels, metric):
+    if v.check_choice("metric", metric, METRICS) == "hamming":  # all the codes checked at once, by their names
+        query, database = _check_bits("query", query), _check_bits("database", database)
+        if query.shape[1] != database.shape[1]:
+            raise v.invalid("database", f"codes of {query.shape[1]} bits, as the queries have",
+                            v.Shown(f"<array of shape {database.shape}>"))
     if not _is_sparse(query):
         query = np.asarray(query)
     if not _is_sparse(database):
@@ -187,6 +197,8 @@ def _check_inputs(query, query_labels, database, database_labels):
     for name, x in (("query", query), ("database", database)):
         if getattr(x, "ndim", 0) != 2:
             raise v.invalid(name, "a 2-D array (n, features)", v.Shown(f"<{type(x).__name__}>"))
+    if query.shape[0] == 0:
+        raise v.invalid("query", "at least one query row", v.Shown(f"<array of shape {query.shape}>"))
     return (query, _check_labels("query_labels", query_labels, query.shape[0]), database,
             _check_labels("database_labels", database_labels, database.shape[0]))
 
@@ -221,7 +233,8 @@ def precision_at_k(query, query_labels, database, database_labels, *, ks=(1, 10,
     # {1: 0.62, 10: 0.55, 100: 0.41}
     ```
     """
-    query, query_labels, database, database_labels = _check_inputs(query, query_labels, database, database_labels)
+    query, query_labels, database, database_labels = _check_inputs(
+        query, query_labels, database, database_labels, metric)
     ks = v.check_int_tuple("ks", ks, allow_empty=False)
     if max(ks) > database.shape[0]:
         raise v.invalid("ks", f"sizes at most the number of database rows ({database.shape[0]})", ks)
@@ -255,7 +268,8 @@ def precision_recall_curve(query, query_labels, database, database_labels, *, me
         ``(sizes, recall, precision)``: three arrays of the same length
         (``sizes`` int64, increasing; ``recall`` increasing up to 1).
     """
-    query, query_labels, database, database_labels = _check_inputs(query, query_labels, database, database_labels)
+    query, query_labels, database, database_labels = _check_inputs(
+        query, query_labels, database, database_labels, metric)
     n_points = v.check_int("n_points", n_points, minimum=2)
     n = database.shape[0]
     sizes = np.unique(np.round(np.geomspace(1, n, n_points)).astype("int64"))

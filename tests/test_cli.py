@@ -560,3 +560,15 @@ def test_backup_dir_must_be_outside_the_run(tmp_path):
                            "--backup-dir", str(tmp_path / "run" / "backup"), *QUICK])
     _assert_one_line_error(status, err, "'backup_dir'")
     _assert_nothing_left(tmp_path / "run")
+
+
+@pytest.mark.parametrize("model_name, loader", [("autorec", "load_movielens"),
+                                                 ("semantic_hashing", "load_20newsgroups")])
+def test_models_of_ratings_and_documents_are_refused_with_where_to_train_them(tmp_path, model_name, loader):
+    # They used to train on the digits (pixels as "ratings" or "word counts") and write a meaningless run.
+    out = tmp_path / "run"
+    status, stdout, err = _run(["train", model_name, "--epochs", "1", "--out", str(out)])
+    _assert_one_line_error(status, err, "Invalid value for 'model': expected a model of images",
+                           f"Received: model='{model_name}'", loader)
+    assert stdout == ""
+    _assert_nothing_left(tmp_path)

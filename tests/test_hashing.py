@@ -77,3 +77,24 @@ def test_negative_counts_and_wrong_widths_are_refused(documents):
         np.testing.assert_array_equal(a, b.numpy())
     with pytest.raises(ValueError, match="Invalid value for 'likelihood': expected one of \\['multinomial'\\]"):
         build(likelihood="bernoulli")
+
+
+def test_empty_non_finite_and_bad_batch_sizes_are_refused(documents):
+    (x_train, _), _ = documents
+    x = scipy.sparse.csr_matrix(x_train)
+    model = build()
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected at least one document\. "
+                                         r"Received: x=<sparse matrix of shape \(0, 120\)>"):
+        model.fit(x[:0], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"Received: batch_size=0"):
+        model.fit(x, epochs=1, batch_size=0, verbose=0)
+    with pytest.raises(ValueError, match=r"Received: batch_size=0"):
+        model.predict_hashes(x[:5], batch_size=0)
+    bad = x[:5].copy().astype("float32")
+    bad.data[0] = np.nan
+    # Sparse NaN counts used to give hashes without a word.
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected finite word counts\. "
+                                         r"Received: x=<sparse matrix with 1 NaN or infinite values>"):
+        model.predict_hashes(bad)
+    with pytest.raises(ValueError, match=r"expected finite"):
+        model.fit(bad, epochs=1, verbose=0)

@@ -151,3 +151,49 @@ def test_bad_input_is_refused_with_the_parameter_named():
         build("item", max_rating=1.0)
     with pytest.raises(ValueError, match=r"Invalid value for 'validation_data'"):
         model.fit(train, epochs=1, verbose=0, validation_data=(train, test[:10]))
+
+
+def _error(call):
+    with pytest.raises(ValueError) as caught:
+        call()
+    return str(caught.value)
+
+
+def test_newcomer_bad_input_is_refused_before_anything_runs():
+    """Inputs a user can get wrong: each refused with the parameter, what was expected and what came."""
+    train, test = low_rank_ratings()
+    model = build()
+    weights = [w.copy() for w in model.get_weights()]
+    # Dense rows out of the rating scale (the sparse path refused them already).
+    rows = train.T.toarray()
+    for bad in (-1.0, 9.0):
+        changed = rows.copy()
+        changed[0, train.T.tocsr()[0].indices[0]] = bad
+        message = _error(lambda changed=changed: model.fit(changed, epochs=1, verbose=0))
+        assert "Invalid value for 'x': expected ratings in [1.0, 5.0] where observed" in message
+        assert str(bad) in message
+    # No observed rating at all, and no row at all: nothing to learn from.
+    assert "at least one observed rating" in _error(
+        lambda: model.fit(scipy.sparse.csr_matrix(train.shape, dtype="float32"), epochs=1, verbose=0))
+    user_model = build(based="user", shape=(0, 40))
+    assert "Invalid value for 'x': expected a ratings matrix with at least one observed rating" in _error(
+        lambda: user_model.fit(scipy.sparse.csr_matrix((0, 40), dtype="float32"), epochs=1, verbose=0))
+    # batch_size=0 is not quietly replaced by 32.
+    assert "Received: batch_size=0" in _error(lambda: model.fit(train, epochs=1, batch_size=0, verbose=0))
+    assert "Received: batch_size=0" in _error(lambda: model.evaluate(train, test, batch_size=0, verbose=0))
+    assert "Received: batch_size=0" in _error(lambda: model.rmse(train, test, batch_size=0))
+    assert "Received: batch_size=0" in _error(lambda: model.predict_ratings(train, [0], [0], batch_size=0))
+    np.testing.assert_array_equal(np.concatenate([w.ravel() for w in model.get_weights()]),
+                                  np.concatenate([w.ravel() for w in weights]))  # nothing was trained
+    # Held-out ratings are checked like the training ones (they used to give NaN or a wrong RMSE).
+    for bad in (np.nan, 9.0):
+        held_out = test.copy()
+        held_out.data[0] = bad
+        message = _error(lambda held_out=held_out: model.rmse(train, held_out))
+        assert message.startswith("Invalid value for 'test': expected finite ratings in [1.0, 5.0]")
+    # recommend on a dense matrix: the standard error, not an AttributeError.
+    assert "Invalid value for 'train': expected a scipy.sparse ratings matrix" in _error(
+        lambda: model.recommend(train.toarray(), user=0))
+    # No pairs asked, no predictions (an empty list is float64 to NumPy).
+    predictions = model.predict_ratings(train, [], [])
+    assert predictions.shape == (0,) and predictions.dtype == np.float64

@@ -83,3 +83,23 @@ def test_ranks_are_batch_independent():
 def test_bad_input_names_the_parameter(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_hamming_inputs_are_checked_whole_and_sparse_codes_are_taken():
+    rng = np.random.default_rng(0)
+    db = (rng.uniform(size=(300, 6)) > 0.5).astype("uint8")
+    labels = rng.integers(0, 3, size=300)
+    # Real codes: the error names the argument and its full shape, not a batch of 256 rows.
+    with pytest.raises(ValueError, match=r"Invalid value for 'query': expected a 2-D array of 0s and 1s.*"
+                                         r"shape \(300, 6\), dtype float64"):
+        retrieval.precision_at_k(db + 0.5, labels, db, labels, ks=(1,), metric="hamming")
+    with pytest.raises(ValueError, match=r"Invalid value for 'database': expected codes of 6 bits.*\(300, 4\)"):
+        retrieval.precision_recall_curve(db, labels, db[:, :4], labels, metric="hamming")
+    # A sparse matrix of 0/1 codes gives the dense result (it used to be refused as an "array of shape ()").
+    dense = retrieval.precision_at_k(db, labels, db, labels, ks=(1, 10), metric="hamming")
+    sparse = retrieval.precision_at_k(scipy.sparse.csr_matrix(db), labels, scipy.sparse.csr_matrix(db), labels,
+                                      ks=(1, 10), metric="hamming")
+    assert dense == sparse
+    # No query: refused, instead of a NaN and a RuntimeWarning.
+    with pytest.raises(ValueError, match=r"Invalid value for 'query': expected at least one query row"):
+        retrieval.precision_at_k(db[:0], labels[:0], db, labels, ks=(1,), metric="hamming")

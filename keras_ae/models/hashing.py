@@ -100,10 +100,14 @@ class SemanticHashing(Autoencoder):
         ``validation_data`` may be a sparse matrix too. ``seed`` seeds the
         shuffle of a sparse ``x``; other arguments are Keras'.
         """
+        if batch_size is not None:
+            batch_size = v.check_int("batch_size", batch_size)
         if _is_sparse(x):
             if y is not None:
                 raise v.invalid("y", "None with a sparse x (the target is x itself)",
                                 v.Shown(f"<{type(y).__name__}>"))
+            if x.shape[0] == 0:
+                raise v.invalid("x", "at least one document", v.Shown(f"<sparse matrix of shape {x.shape}>"))
             x = sparse_dataset(self._counts(x, "x"), batch_size=batch_size or 32, shuffle=shuffle, seed=seed)
             batch_size, shuffle = None, False
         if _is_sparse(validation_data):
@@ -114,6 +118,8 @@ class SemanticHashing(Autoencoder):
 
     def evaluate(self, x=None, y=None, *args, batch_size=None, **kwargs):
         """``Autoencoder.evaluate``; a ``scipy.sparse`` ``x`` is densified one batch at a time."""
+        if batch_size is not None:
+            batch_size = v.check_int("batch_size", batch_size)
         if _is_sparse(x):
             x = sparse_dataset(self._counts(x, "x"), batch_size=batch_size or 256, shuffle=False)
             batch_size = None
@@ -124,12 +130,17 @@ class SemanticHashing(Autoencoder):
         if x.ndim != 2 or x.shape[1] != width:
             raise v.invalid(name, f"word counts of shape (n_documents, {width})",
                             v.Shown(f"<sparse matrix of shape {x.shape}>"))
+        values = x.tocsr().data if x.nnz else np.zeros(0)
+        if not np.all(np.isfinite(values)):
+            raise v.invalid(name, "finite word counts",
+                            v.Shown(f"<sparse matrix with {int(np.sum(~np.isfinite(values)))} NaN or infinite values>"))
         if x.nnz and x.min() < 0:
             raise v.invalid(name, "non-negative word counts", v.Shown(f"<sparse matrix with minimum {x.min()}>"))
         return x
 
     def predict_codes(self, x, batch_size=256):
         """Real-valued codes in (0, 1), ``(n, n_bits)`` (the logistic units, no noise)."""
+        batch_size = v.check_int("batch_size", batch_size)
         if _is_sparse(x):
             x = self._counts(x, "x")
             return np.concatenate([

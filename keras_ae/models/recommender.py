@@ -146,6 +146,15 @@ class AutoRec(Autoencoder):
                             v.Shown(f"<ratings in [{data.min()}, {data.max()}]>"))
         return rows
 
+    def _check_arrays(self, x, y=None, where=""):
+        super()._check_arrays(x, y, where)
+        if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.number):
+            observed = x[x != 0]
+            if observed.size and (observed.min() < self.min_rating or observed.max() > self.max_rating):
+                raise v.invalid(f"x{where}", f"ratings in [{self.min_rating}, {self.max_rating}] where observed "
+                                "(0 where unobserved)",
+                                v.Shown(f"<array with ratings in [{observed.min()}, {observed.max()}]>"))
+
     def fit(self, x=None, y=None, *args, batch_size=None, shuffle=True, seed=0, validation_data=None,
             **kwargs):
         """``Autoencoder.fit``; a sparse ratings matrix ``x`` is fed one dense batch at a time.
@@ -162,11 +171,17 @@ class AutoRec(Autoencoder):
             *args: Further positional arguments of Keras ``fit``.
             **kwargs: Further keyword arguments of Keras ``fit``.
         """
+        if batch_size is not None:
+            batch_size = v.check_int("batch_size", batch_size)
         if _is_sparse(x):
             if y is not None:
                 raise v.invalid("y", "None with a sparse ratings matrix x (the target is x itself)",
                                 v.Shown(f"<{type(y).__name__}>"))
-            x = sparse_dataset(self.rows(x, "x"), batch_size=batch_size or 32, shuffle=shuffle, seed=seed)
+            rows = self.rows(x, "x")
+            if rows.shape[0] == 0 or rows.nnz == 0:
+                raise v.invalid("x", "a ratings matrix with at least one observed rating",
+                                v.Shown(f"<sparse matrix of shape {x.shape} with {x.nnz} stored ratings>"))
+            x = sparse_dataset(rows, batch_size=batch_size or 32, shuffle=shuffle, seed=seed)
             batch_size, shuffle = None, False
         validation_data = self._validation_dataset(validation_data, batch_size)
         return super().fit(x, y, *args, batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
@@ -174,6 +189,8 @@ class AutoRec(Autoencoder):
 
     def evaluate(self, x=None, y=None, *args, batch_size=None, **kwargs):
         """``Autoencoder.evaluate``; ``evaluate(train, test)`` with sparse matrices scores the held-out ratings."""
+        if batch_size is not None:
+            batch_size = v.check_int("batch_size", batch_size)
         if _is_sparse(x):
             x = self._validation_dataset((x, x if y is None else y), batch_size)
             y = batch_size = None
@@ -206,8 +223,11 @@ class AutoRec(Autoencoder):
             ValueError: For a bad matrix or indices out of range.
         """
         rows = self.rows(train, "train")
+        batch_size = v.check_int("batch_size", batch_size)
         users = np.asarray(users)
         items = np.asarray(items)
+        # An empty list is float64 to NumPy: no pairs, no predictions.
+        users, items = (index.astype("int64") if index.size == 0 else index for index in (users, items))
         n_users, n_items = train.shape
         for name, index, size in (("users", users, n_users), ("items", items, n_items)):
             if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer) or (
@@ -242,9 +262,11 @@ class AutoRec(Autoencoder):
         Returns:
             A float: ``sqrt(mean over test ratings of (prediction - rating)^2)``.
         """
+        self.rows(train, "train")
         if not _is_sparse(test) or test.shape != train.shape:
             raise v.invalid("test", f"a sparse ratings matrix of the training matrix's shape {train.shape}",
                             v.Shown(f"<{type(test).__name__} of shape {getattr(test, 'shape', None)}>"))
+        self.rows(test, "test")  # the same scale as the training ratings, finite
         test = test.tocoo()
         if test.nnz == 0:
             raise v.invalid("test", "at least one observed rating", v.Shown("<empty matrix>"))
@@ -258,6 +280,7 @@ class AutoRec(Autoencoder):
             ``(items, ratings)``: item indices (columns of ``train``) and their
             predicted ratings, best first.
         """
+        self.rows(train, "train")
         n_users, n_items = train.shape
         user = v.check_int("user", user, minimum=0)
         if user >= n_users:
