@@ -314,6 +314,8 @@ def report(results):
             f"{stacked[100]['error']:.2f}% at 100 labels after {stacked[100]['epochs']} epochs "
             f"({stacked[100]['seconds']:.0f} s), {stacked[1000]['error']:.2f}% at 1,000."
         )
+    # None when the time cap came before the first check of the assignments (a slow or busy machine).
+    change = "none checked" if d["last_change"] is None else f"{d['last_change']:.4f}"
     stop = (f"stopped by the {a['refine_seconds']:g} s cap" if d["stopped_by_time"]
             else "stopped when fewer than 0.1% of the assignments changed")
     budget = (
@@ -324,7 +326,7 @@ def report(results):
         f"({m2[100]['seconds']:.0f} s and {m2[1000]['seconds']:.0f} s, batches of {a['m2_batch_size']} with "
         f"{a['m2_labelled_per_batch']} labelled, alpha {a['m2_alpha']}, learning rate {a['m2_learning_rate']}); "
         f"DEC refinement {d['steps']} steps ({s['dec_refinement']:.0f} s, {stop}, last fraction of changed "
-        f"assignments {d['last_change']:.4f}); whole run {s['total'] / 60:.1f} min.\n"
+        f"assignments {change}); whole run {s['total'] / 60:.1f} min.\n"
         f"- Probes: mean ± standard deviation over {a['label_seeds']} label subsets; k-means: over "
         f"{a['kmeans_seeds']} single-start runs."
     )
