@@ -276,9 +276,22 @@ class AutoRec(Autoencoder):
     def recommend(self, train, user, n=10, batch_size=256):
         """The ``n`` items with the highest predicted rating that ``user`` has not rated in ``train``.
 
+        Items that nobody rated in ``train`` score ``default_rating`` (the
+        model has seen nothing of them) and can rank first when the model's
+        other predictions for ``user`` are lower.
+
+        Args:
+            train: The training ratings, a sparse ``(n_users, n_items)`` matrix.
+            user: A user index (row of ``train``).
+            n: How many items to return (all the unrated items when fewer).
+            batch_size: Rows reconstructed at a time.
+
         Returns:
             ``(items, ratings)``: item indices (columns of ``train``) and their
-            predicted ratings, best first.
+            predicted ratings, best first (ties in item order).
+
+        Raises:
+            ValueError: For a bad matrix, user or ``n``.
         """
         self.rows(train, "train")
         n_users, n_items = train.shape
