@@ -54,7 +54,9 @@ MIRRORED_CASES = {
     # M2 on labelled and unlabelled examples (MIXED_LABELS), z at the posterior mean.
     "m2": ("m2", {"hidden": (32,), "classifier_hidden": (16,)}, None, "off"),
     # AutoRec: the squared error over the non-zero entries only, plus weight decay.
-    "autorec": ("autorec", {"weight_decay": 1e-2}, None, None),
+    # The digits are in [0, 1]: ratings on a 0-1 scale (0 = unobserved).
+    "autorec": ("autorec", {"weight_decay": 1e-2, "min_rating": 0.0, "max_rating": 1.0, "default_rating": 0.5},
+                None, None),
     # Semantic hashing: the multinomial NLL of the counts; no code noise (exact), then with it (noisy).
     "semantic_hashing": ("semantic_hashing", {"hidden": (32,), "noise_level": 0.0}, None, None),
     "semantic_hashing_noisy": ("semantic_hashing", {"hidden": (32,), "noise_level": 4.0, "seed": 1}, None, None),

@@ -25,6 +25,8 @@ SMALL = {
     "dec": {"hidden": (16,), "n_clusters": 3},
     "m2": {"hidden": (16,), "classifier_hidden": (16,), "n_classes": 3},
     "semantic_hashing": {"hidden": (16,)},
+    # The shared examples are uniform in [0, 1): ratings on a 0-1 scale (0 = unobserved).
+    "autorec": {"min_rating": 0.0, "max_rating": 1.0, "default_rating": 0.5},
 }
 
 
