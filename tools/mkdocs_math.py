@@ -140,26 +140,20 @@ def _render_text(text: str, where: str) -> str:
 
 def render_math(page_html: str, where: str = "") -> str:
     """Converts the TeX math in the text of ``page_html`` to MathML."""
-    out = []
-    position = 0
-    for skipped in _SKIP.finditer(page_html):
-        out.append(_render_segment(page_html[position:skipped.start()], where))
-        out.append(skipped.group(0))
-        position = skipped.end()
-    out.append(_render_segment(page_html[position:], where))
-    return "".join(out)
-
-
-def _render_segment(segment: str, where: str) -> str:
     # Math never spans a tag (the markdown renderers keep it verbatim), so each
-    # run of text between two tags is converted on its own.
+    # run of text between two tags, outside the skipped elements, is converted on its own.
+    return _between(_SKIP, page_html, lambda segment: _between(_TAG, segment, lambda text: _render_text(text, where)))
+
+
+def _between(pattern, text, convert):
+    """``text`` with ``convert`` applied to every run between two matches of ``pattern`` (matches kept as is)."""
     pieces = []
     position = 0
-    for tag in _TAG.finditer(segment):
-        pieces.append(_render_text(segment[position:tag.start()], where))
-        pieces.append(tag.group(0))
-        position = tag.end()
-    pieces.append(_render_text(segment[position:], where))
+    for match in pattern.finditer(text):
+        pieces.append(convert(text[position:match.start()]))
+        pieces.append(match.group(0))
+        position = match.end()
+    pieces.append(convert(text[position:]))
     return "".join(pieces)
 
 
