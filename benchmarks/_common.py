@@ -48,3 +48,14 @@ def results_of(args, run):
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=1) + "\n")
     return results
+
+
+def report_main(argv, parse_args, run, report, title):
+    """The ``main`` of a benchmark: parse ``argv``, measure (or read ``--report-from``), print and write the page.
+
+    ``run(args)`` returns the raw results (JSON-serializable), ``report(results)`` the page's Markdown blocks.
+    """
+    args = parse_args(argv)
+    blocks = report(results_of(args, lambda: run(args)))
+    print("\n\n".join(blocks))
+    write_results(args.out, title, *blocks)

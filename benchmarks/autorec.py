@@ -57,7 +57,7 @@ from surprise import SVD, Trainset  # noqa: E402
 import keras_ae  # noqa: E402
 from keras_ae import data  # noqa: E402
 
-from _common import machine_line, markdown_table, results_of, write_results  # noqa: E402
+from _common import machine_line, markdown_table, report_main  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "autorec.md"
 FOLDS = ("u1", "u2", "u3", "u4", "u5")
@@ -395,11 +395,7 @@ def report(results):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    results = results_of(args, lambda: run(args))
-    blocks = report(results)
-    print("\n\n".join(blocks))
-    write_results(args.out, "AutoRec on MovieLens: I-AutoRec and U-AutoRec against biased MF", *blocks)
+    report_main(argv, parse_args, run, report, "AutoRec on MovieLens: I-AutoRec and U-AutoRec against biased MF")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ from sklearn.decomposition import PCA  # noqa: E402
 import keras_ae  # noqa: E402
 from keras_ae import data, evaluation  # noqa: E402
 
-from _common import machine_line, markdown_table, results_of, write_results  # noqa: E402
+from _common import machine_line, markdown_table, report_main  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "representations.md"
 N_CLASSES = 10
@@ -346,11 +346,7 @@ def report(results):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    results = results_of(args, lambda: run(args))
-    blocks = report(results)
-    print("\n\n".join(blocks))
-    write_results(args.out, "Codes as features: few labels and clustering on MNIST", *blocks)
+    report_main(argv, parse_args, run, report, "Codes as features: few labels and clustering on MNIST")
 
 
 if __name__ == "__main__":
