@@ -1,4 +1,6 @@
-"""Variational autoencoders: ``vae``, ``beta_vae`` and ``conv_vae``."""
+"""Variational autoencoders: ``vae``, ``beta_vae`` and ``conv_vae``, trained on the ELBO or the IWAE bound."""
+
+import math
 
 import keras
 from keras import layers, ops
@@ -71,6 +73,95 @@ class VariationalAutoencoder(Autoencoder):
         return {"reconstruction": reconstruction, "kl": ops.sum(clamped, axis=-1)}
 
 
+#: Seed of the posterior draws of the IWAE bound outside training (validation, ``evaluate``): the same
+#: draws on every call, so validation losses do not move with the noise.
+EVALUATION_SEED = 0
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+class ImportanceWeightedAutoencoder(VariationalAutoencoder):
+    """A VAE trained on the importance-weighted bound with ``k = iwae_samples`` posterior draws.
+
+    The objective per example, in nats, is the term ``"iwae"``:
+    ``-log (1/k) sum_i w_i`` with ``w_i = p(x|z_i) [p(z_i) / q(z_i|x)] ** beta``
+    and ``z_i = mu(x) + sigma(x) * eps_i`` (reparameterized, ``eps_i ~ N(0, I)``).
+    With ``beta = 1`` it is minus the bound ``L_k`` of Burda, Grosse &
+    Salakhutdinov, which never decreases with ``k`` and tends to ``log p(x)``;
+    ``L_1`` is the ELBO (with a one-sample estimate of the KL). ``beta`` is
+    kept as the exponent of the prior-to-posterior ratio so that
+    :class:`keras_ae.callbacks.KLWarmup` still warms it up; ``free_bits`` does
+    not apply (the bound has no separate KL term) and the builders refuse it.
+
+    Two more terms are reported and **not** optimized (weight 0), to compare
+    with an ELBO-trained VAE: ``"reconstruction"``, ``-log p(x|z)`` averaged
+    over the ``k`` draws, and ``"kl"``, ``KL(q(z|x) || N(0, I))`` in closed
+    form; their sum estimates minus the ELBO, which is above ``"iwae"``.
+    The reported ``loss`` is ``"iwae"``. Outside training (validation data,
+    ``evaluate``) the draws come from a fixed seed, so the value is
+    deterministic and is still the bound (not the posterior mean's value).
+
+    Reference: Burda, Grosse & Salakhutdinov, "Importance Weighted
+    Autoencoders", ICLR 2016.
+
+    Args:
+        *args: As :class:`VariationalAutoencoder`.
+        iwae_samples: Positive integer ``k``, the posterior draws per example.
+        **kwargs: As :class:`VariationalAutoencoder`.
+    """
+
+    TERMS = ("iwae", "reconstruction", "kl")
+    #: Terms reported in the progress bar and ``history`` but left out of the objective.
+    DIAGNOSTIC_TERMS = ("reconstruction", "kl")
+
+    def __init__(self, *args, iwae_samples=5, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.iwae_samples = v.check_int("iwae_samples", iwae_samples)
+
+    def log_weights(self, x, y, training=False):
+        """Returns ``(log_w, log_px)``, both ``(iwae_samples, batch)`` in float32.
+
+        ``log_w = log p(y|z) + beta * (log p(z) - log q(z|x))`` and
+        ``log_px = log p(y|z)``, for ``iwae_samples`` reparameterized draws
+        ``z ~ q(z|x)`` per example (from the posterior layer's seed generator
+        in training, from a fixed seed otherwise).
+        """
+        return self._log_weights(*self.posterior_params(x, training=training), y, training)
+
+    def _log_weights(self, loc, raw_scale, y, training):
+        k = self.iwae_samples
+        scale = GaussianPosterior.scale(raw_scale)
+        batch, latent_dim = ops.shape(loc)[0], ops.shape(loc)[1]
+        seed = self.posterior.seed_generator if training else EVALUATION_SEED
+        eps = keras.random.normal((k, batch, latent_dim), seed=seed, dtype="float32")
+        z = loc[None] + scale[None] * eps
+        params = self.decoder_params(ops.reshape(z, (k * batch, latent_dim)), training)
+        y = ops.cast(y, "float32")
+        y_rep = ops.tile(y, (k,) + (1,) * (len(y.shape) - 1))  # row i * batch + j is y[j], as for z
+        log_px = -ops.reshape(self.reconstruction_nll(y_rep, params), (k, batch))
+        # log N(z; 0, I) - log N(z; loc, scale): the (2 pi) constants cancel.
+        log_ratio = ops.sum(0.5 * ops.square(eps) + ops.log(scale)[None] - 0.5 * ops.square(z), axis=-1)
+        return log_px + self.hyperparameters["beta"] * log_ratio, log_px
+
+    def loss_terms(self, x, y, training=False):
+        loc, raw_scale = self.posterior_params(x, training=training)
+        log_w, log_px = self._log_weights(loc, raw_scale, y, training)
+        bound = ops.logsumexp(log_w, axis=0) - math.log(self.iwae_samples)
+        return {
+            "iwae": -bound,
+            "reconstruction": -ops.mean(log_px, axis=0),
+            "kl": ops.sum(GaussianPosterior.kl_per_dimension(loc, raw_scale), axis=-1),
+        }
+
+    def _objectives(self, terms, sample_weight):
+        optimized = {n: t for n, t in terms.items() if n not in self.DIAGNOSTIC_TERMS}
+        losses, means = super()._objectives(optimized, sample_weight)
+        _, reported = super()._objectives({n: terms[n] for n in self.DIAGNOSTIC_TERMS}, sample_weight)
+        return losses, {**means, **reported}
+
+    def get_config(self):
+        return {**super().get_config(), "iwae_samples": self.iwae_samples}
+
+
 def _gaussian_encoder(inputs, features, latent_dim, seed):
     loc = layers.Dense(latent_dim, name="encoder_loc")(features)
     raw_scale = layers.Dense(latent_dim, name="encoder_scale")(features)
@@ -78,11 +169,22 @@ def _gaussian_encoder(inputs, features, latent_dim, seed):
     return keras.Model(inputs, codes, name="encoder")
 
 
-def _finish(encoder, decoder, name, likelihood, beta, free_bits, decoder_scale, learning_rate, compile):
+def _check_iwae(iwae_samples, free_bits):
+    if iwae_samples > 1 and free_bits > 0:
+        raise v.invalid(
+            "free_bits", "0 when iwae_samples > 1 (free bits clamp the KL term of the ELBO; the "
+            "importance-weighted bound has no separate KL term)", free_bits,
+        )
+
+
+def _finish(encoder, decoder, name, likelihood, beta, free_bits, decoder_scale, learning_rate, compile,
+            iwae_samples=1):
+    iwae = {} if iwae_samples == 1 else {"iwae_samples": iwae_samples}
     model = _blocks.assemble(
-        encoder, decoder, name=name, model_class=VariationalAutoencoder, likelihood=likelihood,
+        encoder, decoder, name=name,
+        model_class=ImportanceWeightedAutoencoder if iwae else VariationalAutoencoder, likelihood=likelihood,
         decoder_scale=decoder_scale if likelihood == "gaussian" else None,
-        hyperparameters={"beta": beta, "free_bits": free_bits},
+        hyperparameters={"beta": beta, "free_bits": free_bits}, **iwae,
     )
     if compile:
         _blocks.compile_model(model, learning_rate)
@@ -90,11 +192,13 @@ def _finish(encoder, decoder, name, likelihood, beta, free_bits, decoder_scale, 
 
 
 def _dense_vae(name, input_shape, latent_dim, hidden, activation, likelihood, beta, free_bits,
-               decoder_scale, learning_rate, seed, compile):
+               decoder_scale, learning_rate, seed, compile, iwae_samples):
+    _check_iwae(iwae_samples, free_bits)
     inputs, features = _blocks.dense_encoder_body(input_shape, hidden, activation)
     encoder = _gaussian_encoder(inputs, features, latent_dim, seed)
     decoder = _blocks.dense_decoder(latent_dim, input_shape, hidden, activation, likelihood)
-    return _finish(encoder, decoder, name, likelihood, beta, free_bits, decoder_scale, learning_rate, compile)
+    return _finish(encoder, decoder, name, likelihood, beta, free_bits, decoder_scale, learning_rate, compile,
+                   iwae_samples)
 
 
 VAE_OPTIONS = {
@@ -102,6 +206,7 @@ VAE_OPTIONS = {
     "beta": v.Real(low=0),
     "free_bits": v.Real(low=0),
     "decoder_scale": v.Real(low=0, low_open=True),
+    "iwae_samples": v.Integer(1),
 }
 
 
@@ -116,6 +221,7 @@ def vae(
     beta=1.0,
     free_bits=0.0,
     decoder_scale=0.1,
+    iwae_samples=1,
     learning_rate=1e-3,
     seed=None,
     compile=True,
@@ -142,6 +248,14 @@ def vae(
         free_bits: Non-negative nats per latent dimension below which the
             KL is not pushed down (0 turns it off).
         decoder_scale: Standard deviation of the Gaussian likelihood.
+        iwae_samples: Positive integer ``k``. 1 (the default) trains on
+            the ELBO; ``k > 1`` on the importance-weighted bound with ``k``
+            posterior draws per example (Burda, Grosse & Salakhutdinov,
+            "Importance Weighted Autoencoders", ICLR 2016): the model is an
+            :class:`ImportanceWeightedAutoencoder`, whose ``loss`` is the
+            term ``"iwae"`` (``"reconstruction"`` and ``"kl"`` are reported,
+            not optimized). Each step decodes ``k`` times the batch. Needs
+            ``free_bits=0``.
         learning_rate: Adam's learning rate.
         seed: Optional integer seed of the posterior samples.
         compile: Whether to compile the model.
@@ -161,7 +275,7 @@ def vae(
     ```
     """
     return _dense_vae("vae", input_shape, latent_dim, hidden, activation, likelihood, beta, free_bits,
-                      decoder_scale, learning_rate, seed, compile)
+                      decoder_scale, learning_rate, seed, compile, iwae_samples)
 
 
 @register_model(options=VAE_OPTIONS, default_latent_dim=2, has_prior=True)
@@ -175,6 +289,7 @@ def beta_vae(
     activation="relu",
     likelihood="bernoulli",
     decoder_scale=0.1,
+    iwae_samples=1,
     learning_rate=1e-3,
     seed=None,
     compile=True,
@@ -194,7 +309,7 @@ def beta_vae(
     ```
     """
     return _dense_vae("beta_vae", input_shape, latent_dim, hidden, activation, likelihood, beta, free_bits,
-                      decoder_scale, learning_rate, seed, compile)
+                      decoder_scale, learning_rate, seed, compile, iwae_samples)
 
 
 @register_model(
@@ -214,6 +329,7 @@ def conv_vae(
     beta=1.0,
     free_bits=0.0,
     decoder_scale=0.1,
+    iwae_samples=1,
     learning_rate=1e-3,
     seed=None,
     compile=True,
@@ -241,9 +357,11 @@ def conv_vae(
     ```
     """
     _blocks.check_image_shape(input_shape, filters)
+    _check_iwae(iwae_samples, free_bits)
     inputs, features = _blocks.conv_encoder_body(input_shape, filters, activation)
     features = _blocks.dense_stack(features, hidden, activation, "encoder")
     encoder = _gaussian_encoder(inputs, features, latent_dim, seed)
     decoder = _blocks.conv_decoder(latent_dim, input_shape, filters, tuple(decoder_hidden)[::-1], activation,
                                    likelihood)
-    return _finish(encoder, decoder, "conv_vae", likelihood, beta, free_bits, decoder_scale, learning_rate, compile)
+    return _finish(encoder, decoder, "conv_vae", likelihood, beta, free_bits, decoder_scale, learning_rate, compile,
+                   iwae_samples)
