@@ -6,7 +6,7 @@ when it differs from the live registry.
 
 from keras_ae._registry import ModelSpec
 from keras_ae._validation import (  # noqa: F401
-    Boolean, Integer, IntTuple, OneOf, OrNone, Real, Seed, Shape,
+    Boolean, Integer, IntTuple, ModelOr, Names, OneOf, OrNone, Real, RealTuple, Seed, Shape,
 )
 
 SPECS = {
@@ -95,6 +95,7 @@ SPECS = {
             'activation': (OneOf('elu', 'gelu', 'leaky_relu', 'linear', 'relu', 'selu', 'sigmoid', 'softplus', 'swish', 'tanh'), 'relu'),
             'likelihood': (OneOf('bernoulli', 'gaussian'), 'bernoulli'),
             'decoder_scale': (Real(low=0, high=None, low_open=True, high_open=False), 0.1),
+            'iwae_samples': (Integer(minimum=1), 1),
             'learning_rate': (Real(low=0, high=None, low_open=True, high_open=False), 0.001),
             'seed': (Seed(), None),
             'compile': (Boolean(), True),
@@ -200,6 +201,7 @@ SPECS = {
             'beta': (Real(low=0, high=None, low_open=False, high_open=False), 1.0),
             'free_bits': (Real(low=0, high=None, low_open=False, high_open=False), 0.0),
             'decoder_scale': (Real(low=0, high=None, low_open=True, high_open=False), 0.1),
+            'iwae_samples': (Integer(minimum=1), 1),
             'learning_rate': (Real(low=0, high=None, low_open=True, high_open=False), 0.001),
             'seed': (Seed(), None),
             'compile': (Boolean(), True),
@@ -267,6 +269,33 @@ SPECS = {
         input_rank=1,
         default_latent_dim=16,
         has_prior=False,
+    ),
+    'dfc_vae': ModelSpec(
+        name='dfc_vae',
+        module='keras_ae.models.dfc',
+        summary='Deep Feature Consistent VAE: a conv VAE trained on a perceptual loss of a frozen network.',
+        options={
+            'input_shape': (Shape(ndim=3), '<required>'),
+            'latent_dim': (Integer(minimum=1), '<required>'),
+            'feature_network': (ModelOr(inner=OneOf('digits', 'fashion_mnist', 'mnist', 'random')), 'mnist'),
+            'feature_layers': (Names(), ('conv1', 'conv2')),
+            'feature_weights': (OrNone(inner=RealTuple(low=0, high=None, low_open=False, high_open=False)), None),
+            'pixel_weight': (Real(low=0, high=None, low_open=False, high_open=False), 0.0),
+            'filters': (IntTuple(allow_empty=False), (32, 64)),
+            'hidden': (IntTuple(allow_empty=True), (16,)),
+            'decoder_hidden': (IntTuple(allow_empty=True), ()),
+            'activation': (OneOf('elu', 'gelu', 'leaky_relu', 'linear', 'relu', 'selu', 'sigmoid', 'softplus', 'swish', 'tanh'), 'relu'),
+            'likelihood': (OneOf('bernoulli', 'gaussian'), 'bernoulli'),
+            'beta': (Real(low=0, high=None, low_open=False, high_open=False), 1.0),
+            'free_bits': (Real(low=0, high=None, low_open=False, high_open=False), 0.0),
+            'decoder_scale': (Real(low=0, high=None, low_open=True, high_open=False), 0.1),
+            'learning_rate': (Real(low=0, high=None, low_open=True, high_open=False), 0.001),
+            'seed': (Seed(), None),
+            'compile': (Boolean(), True),
+        },
+        input_rank=3,
+        default_latent_dim=2,
+        has_prior=True,
     ),
     'm2': ModelSpec(
         name='m2',
@@ -342,6 +371,7 @@ SPECS = {
             'beta': (Real(low=0, high=None, low_open=False, high_open=False), 1.0),
             'free_bits': (Real(low=0, high=None, low_open=False, high_open=False), 0.0),
             'decoder_scale': (Real(low=0, high=None, low_open=True, high_open=False), 0.1),
+            'iwae_samples': (Integer(minimum=1), 1),
             'learning_rate': (Real(low=0, high=None, low_open=True, high_open=False), 0.001),
             'seed': (Seed(), None),
             'compile': (Boolean(), True),

@@ -306,7 +306,7 @@ def catalog_source():
         "",
         "from keras_ae._registry import ModelSpec",
         "from keras_ae._validation import (  # noqa: F401",
-        "    Boolean, Integer, IntTuple, OneOf, OrNone, Real, Seed, Shape,",
+        "    Boolean, Integer, IntTuple, ModelOr, Names, OneOf, OrNone, Real, RealTuple, Seed, Shape,",
         ")",
         "",
         "SPECS = {",

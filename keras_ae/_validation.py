@@ -8,15 +8,19 @@ so every builder, layer and loader fails the same clear way.
 import difflib
 import math
 import numbers
+import sys
 
 __all__ = [
     "Boolean",
     "Constraint",
     "IntTuple",
     "Integer",
+    "ModelOr",
+    "Names",
     "OneOf",
     "OrNone",
     "Real",
+    "RealTuple",
     "Shown",
     "Seed",
     "Shape",
@@ -305,6 +309,69 @@ class OrNone(Constraint):
 
     def invalid_examples(self):
         return tuple(x for x in self.inner.invalid_examples() if x is not None)
+
+
+class Names(Constraint):
+    """A non-empty tuple (or list) of distinct non-empty strings, e.g. layer names."""
+
+    def check(self, name, value):
+        if (isinstance(value, (list, tuple)) and value and all(isinstance(s, str) and s.strip() for s in value)
+                and len(set(value)) == len(value)):
+            return tuple(value)
+        raise invalid(name, "a non-empty tuple of distinct names (strings)", value)
+
+    def invalid_examples(self):
+        return ((), "conv1", (1,), ("conv1", "conv1"), ("",))
+
+
+class RealTuple(Constraint):
+    """A non-empty tuple (or list) of finite real numbers, each within optional bounds (as :class:`Real`)."""
+
+    def __init__(self, low=None, high=None, low_open=False, high_open=False):
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+
+    def check(self, name, value):
+        element = Real(self.low, self.high, self.low_open, self.high_open)
+        if isinstance(value, (list, tuple)) and value:
+            try:
+                return tuple(element.check(name, x) for x in value)
+            except ValueError:
+                pass
+        try:
+            element.check(name, float("nan"))  # the wording of one element's expectation
+        except ValueError as error:
+            each = str(error).split(": expected ", 1)[1].split(". Received: ", 1)[0]
+        raise invalid(name, f"a non-empty tuple of numbers, each {each}", value)
+
+    def invalid_examples(self):
+        bad = [(), 0.5, (float("nan"),), ("0.5",)]
+        if self.low is not None:
+            bad.append((self.low if self.low_open else self.low - 1,))
+        return tuple(bad)
+
+
+class ModelOr(Constraint):
+    """A ``keras.Model`` object, or a value allowed by ``inner`` (e.g. the name of a network to load).
+
+    Checked without importing Keras: a value can only be a ``keras.Model`` once
+    Keras is imported.
+    """
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def check(self, name, value):
+        keras = sys.modules.get("keras")
+        if keras is not None and isinstance(value, keras.Model):
+            return value
+        try:
+            return self.inner.check(name, value)
+        except ValueError as error:
+            message = str(error).replace(": expected ", ": expected a keras.Model or ", 1)
+            raise ValueError(message) from None
+
+    def invalid_examples(self):
+        return (*self.inner.invalid_examples(), None)
 
 
 def _describe(x):

@@ -21,6 +21,8 @@ SMALL = {
     "beta_vae": {"hidden": (16,)},
     "conv": {"filters": (4, 8)},
     "conv_vae": {"filters": (4, 8), "hidden": (8,)},
+    # An untrained copy of the in-project classifier: no file from the cache needed.
+    "dfc_vae": {"filters": (4, 8), "hidden": (8,), "feature_network": "random"},
     "conv1d": {"filters": (4,)},
     "dec": {"hidden": (16,), "n_clusters": 3},
     "m2": {"hidden": (16,), "classifier_hidden": (16,), "n_classes": 3},

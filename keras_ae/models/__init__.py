@@ -12,6 +12,7 @@ from keras_ae.models import (  # noqa: F401
     conv,
     denoising,
     dense,
+    dfc,
     hashing,
     recommender,
     semi_supervised,
@@ -23,6 +24,7 @@ from keras_ae.models._base import Autoencoder
 from keras_ae.models.adversarial import AdversarialAutoencoder, AdversarialInference, WassersteinAutoencoder
 from keras_ae.models.clustering import DeepEmbeddedClustering
 from keras_ae.models.contractive import ContractiveAutoencoder
+from keras_ae.models.dfc import DFCVAE
 from keras_ae.models.gan import GAN, gan
 from keras_ae.models.hashing import SemanticHashing
 from keras_ae.models.recommender import AutoRec
@@ -36,6 +38,7 @@ __all__ = [
     "AutoRec",
     "Autoencoder",
     "ContractiveAutoencoder",
+    "DFCVAE",
     "DeepEmbeddedClustering",
     "GAN",
     "SemanticHashing",
