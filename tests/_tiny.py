@@ -29,6 +29,9 @@ SMALL = {
     "semantic_hashing": {"hidden": (16,)},
     # The shared examples are uniform in [0, 1): ratings on a 0-1 scale (0 = unobserved).
     "autorec": {"min_rating": 0.0, "max_rating": 1.0, "default_rating": 0.5},
+    # Three stride-2 convolutions: a 1x1 grid of one 2-D code vector (latent_dim is the size D of a code
+    # vector; the flat code the shared tests read is h * w * D wide). 8 codes, a 1-block prior.
+    "vq_vae": {"filters": (4, 4, 8), "num_embeddings": 8, "prior_filters": 4, "prior_layers": 1},
 }
 
 

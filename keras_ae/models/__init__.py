@@ -19,6 +19,7 @@ from keras_ae.models import (  # noqa: F401
     sequence,
     sparse,
     vae,
+    vq,
 )
 from keras_ae.models._base import Autoencoder
 from keras_ae.models.adversarial import AdversarialAutoencoder, AdversarialInference, WassersteinAutoencoder
@@ -31,6 +32,7 @@ from keras_ae.models.recommender import AutoRec
 from keras_ae.models.semi_supervised import SemiSupervisedVAE
 from keras_ae.models.sparse import SparseAutoencoder
 from keras_ae.models.vae import VariationalAutoencoder
+from keras_ae.models.vq import VQVAE, VectorQuantizer
 
 __all__ = [
     "AdversarialAutoencoder",
@@ -44,7 +46,9 @@ __all__ = [
     "SemanticHashing",
     "SemiSupervisedVAE",
     "SparseAutoencoder",
+    "VQVAE",
     "VariationalAutoencoder",
+    "VectorQuantizer",
     "WassersteinAutoencoder",
     "gan",
 ]
