@@ -77,9 +77,14 @@ class _VAEParts:
     def log_px(self, x, z):
         """log p(x | z) for z of shape (k, b, d) and x of shape (b, ...)."""
         k, b = z.shape[0], z.shape[1]
-        params = self.model.decoder_params(tf.reshape(z, (k * b, self.latent_dim)))
-        x = tf.cast(x, params.dtype)
+        z = tf.reshape(z, (k * b, self.latent_dim))
+        x = tf.cast(x, "float32")
         x_rep = tf.reshape(tf.broadcast_to(x[None], (k, *x.shape)), (k * b, *x.shape[1:]))
+        if hasattr(self.model, "log_prob"):
+            # A decoder that reads x too (autoregressive: pixelcnn_vae) gives log p(x|z) itself.
+            return tf.reshape(tf.cast(self.model.log_prob(x_rep, z), "float32"), (k, b))
+        params = self.model.decoder_params(z)
+        x_rep = tf.cast(x_rep, params.dtype)
         return tf.reshape(log_likelihood(x_rep, params, self.likelihood, self.scale), (k, b))
 
 
@@ -149,6 +154,10 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0, common_n
     Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016). Examples
     are processed in batches sized so that ``k * batch * features`` stays
     below ``max_elements``, bounding memory whatever ``k``.
+
+    For a model with a ``log_prob(x, z)`` method (``pixelcnn_vae``, whose
+    autoregressive decoder reads ``x`` too), ``log p(x|z)`` is that method's
+    exact, teacher-forced value.
 
     Args:
         model: A VAE built by :func:`keras_ae.build` (or loaded).

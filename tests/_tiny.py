@@ -27,6 +27,7 @@ SMALL = {
     "dec": {"hidden": (16,), "n_clusters": 3},
     "m2": {"hidden": (16,), "classifier_hidden": (16,), "n_classes": 3},
     "semantic_hashing": {"hidden": (16,)},
+    "pixelcnn_vae": {"filters": (4,), "pixelcnn_filters": 8, "pixelcnn_layers": 2, "condition_channels": 2},
     # The shared examples are uniform in [0, 1): ratings on a 0-1 scale (0 = unobserved).
     "autorec": {"min_rating": 0.0, "max_rating": 1.0, "default_rating": 0.5},
     # Three stride-2 convolutions: a 1x1 grid of one 2-D code vector (latent_dim is the size D of a code

@@ -14,6 +14,7 @@ from keras_ae.models import (  # noqa: F401
     dense,
     dfc,
     hashing,
+    pixelcnn,
     recommender,
     semi_supervised,
     sequence,
@@ -28,6 +29,7 @@ from keras_ae.models.contractive import ContractiveAutoencoder
 from keras_ae.models.dfc import DFCVAE
 from keras_ae.models.gan import GAN, gan
 from keras_ae.models.hashing import SemanticHashing
+from keras_ae.models.pixelcnn import PixelCNNVAE
 from keras_ae.models.recommender import AutoRec
 from keras_ae.models.semi_supervised import SemiSupervisedVAE
 from keras_ae.models.sparse import SparseAutoencoder
@@ -43,6 +45,7 @@ __all__ = [
     "DFCVAE",
     "DeepEmbeddedClustering",
     "GAN",
+    "PixelCNNVAE",
     "SemanticHashing",
     "SemiSupervisedVAE",
     "SparseAutoencoder",

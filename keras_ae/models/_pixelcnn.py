@@ -198,9 +198,9 @@ class GatedPixelCNNBlock(layers.Layer):
     vector ``(batch, d)`` and the map ``(batch, height, width, c)``.
     Returns ``[v_out, h_out]``, each ``(batch, height, width, filters)``::
 
-        v_pre = vertical_conv(v)                      # rows <= i
-        h_pre = horizontal_conv(h) + 1x1(shift_down(v_pre)) + cond_h
-        v_out = tanh(v_pre[:f] + cond_v) * sigmoid(v_pre[f:] + cond_v)
+        v_pre = vertical_conv(v) + cond_v                      # rows <= i
+        h_pre = horizontal_conv(h) + cond_h + 1x1(shift_down(v_pre))
+        v_out = tanh(v_pre[:f]) * sigmoid(v_pre[f:])
         h_out = h + 1x1(tanh(h_pre[:f]) * sigmoid(h_pre[f:]))   # residual with mask "B"
 
     where ``cond = Dense(vector) + 1x1(map)`` (separate weights for each
@@ -307,13 +307,17 @@ class GatedPixelCNNBlock(layers.Layer):
     def call(self, inputs):
         vertical, horizontal, vector, spatial = self._split(list(inputs))
         v_pre = self.vertical_conv(vertical)
-        h_pre = self.horizontal_conv(horizontal) + self.vertical_to_horizontal(self.shift(v_pre))
+        h_pre = self.horizontal_conv(horizontal)
         if vector is not None:
             v_pre = v_pre + self.vector_v(vector)[:, None, None, :]
             h_pre = h_pre + self.vector_h(vector)[:, None, None, :]
         if spatial is not None:
             v_pre = v_pre + self.map_v(spatial)
             h_pre = h_pre + self.map_h(spatial)
+        # The link reads the conditioned vertical pre-activations (so the last
+        # block's vertical conditioning is trained too): still causal, the
+        # condition does not depend on the image.
+        h_pre = h_pre + self.vertical_to_horizontal(self.shift(v_pre))
         h_out = self.horizontal_out(self._gate(h_pre))
         if self._use_residual:
             h_out = h_out + horizontal
