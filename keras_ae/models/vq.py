@@ -266,6 +266,24 @@ class VQVAE(Autoencoder):
     :meth:`fit_prior`, after the autoencoder (the paper's two stages). It is
     saved in the same ``.keras`` file, with whether it was fitted.
 
+    Like ``BatchNormalization``'s moving statistics, the codebook is updated
+    whenever the quantizer runs with ``training=True``: by ``fit``, and by
+    ``model(x, training=True)`` or ``model.encode(x, training=True)``;
+    ``predict``, ``evaluate`` and the methods below leave it unchanged.
+
+    Build it with :func:`vq_vae` (``keras_ae.build("vq_vae", ...)``).
+
+    Example:
+
+    ```python
+    model = keras_ae.build("vq_vae", input_shape=(28, 28, 1), latent_dim=16, num_embeddings=64)
+    model.fit(x_train, epochs=10, batch_size=128)
+    model.codebook_usage(x_test)["perplexity"]   # effective number of codes used
+    model.fit_prior(x_train, epochs=10)
+    model.save("vq.keras")                        # autoencoder, codebook and prior
+    keras_ae.load_model("vq.keras").sample(16, seed=0)
+    ```
+
     Reference: van den Oord, Vinyals & Kavukcuoglu, "Neural Discrete
     Representation Learning", NeurIPS 2017.
     """
@@ -310,7 +328,7 @@ class VQVAE(Autoencoder):
 
     @property
     def prior(self):
-        """The PixelCNN prior, a ``keras.Model`` from code grids ``(n, h, w)`` to logits ``(n, h, w, K)``."""
+        """The PixelCNN prior (:func:`prior_network`): codes ``(n, h, w, 1)`` -> logits ``(n, h, w, 1, K)``."""
         return self._prior.network
 
     @property
