@@ -49,6 +49,9 @@ MIRRORED_CASES = {
     "vae": ("vae", {"hidden": (32,), "seed": 1}, None, "off"),
     "vae_noisy": ("vae", {"hidden": (32,), "seed": 1}, None, "on"),
     "conv1d": ("conv1d", {"filters": (8, 4), "dropout": 0.0}, None, None),
+    # PixelVAE: the gated PixelCNN decoder, teacher-forced (no noise in training), z at the posterior mean.
+    "pixelcnn_vae": ("pixelcnn_vae", {"filters": (4,), "pixelcnn_filters": 8, "pixelcnn_layers": 2,
+                                      "condition_channels": 2, "seed": 1}, None, "off"),
     # DEC refining (both terms on): the targets' cluster frequencies are summed over the replicas.
     "dec": ("dec", {"hidden": (32,), "n_clusters": 4}, None, None),
     # M2 on labelled and unlabelled examples (MIXED_LABELS), z at the posterior mean.
@@ -77,8 +80,8 @@ MIRRORED_CASES = {
     # Not registered (not an autoencoder): keras_ae.models.gan.
     "gan": ("gan", {"hidden": (32,), "discriminator_hidden": (16,), "output": "sigmoid", "seed": 1}, "sgd", "on"),
 }
-# The shape of one digit for a model of each input rank: a vector, or 8 time steps of 8 features.
-SHAPES = {1: (64,), 2: (8, 8)}
+# The shape of one digit for a model of each input rank: a vector, 8 time steps of 8 features, or an image.
+SHAPES = {1: (64,), 2: (8, 8), 3: (8, 8, 1)}
 
 
 def _emit(result):
