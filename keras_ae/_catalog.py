@@ -279,7 +279,7 @@ SPECS = {
             'latent_dim': (Integer(minimum=1), '<required>'),
             'feature_network': (ModelOr(inner=OneOf('digits', 'fashion_mnist', 'mnist', 'random')), 'mnist'),
             'feature_layers': (Names(), ('conv1', 'conv2')),
-            'feature_weights': (OrNone(inner=RealTuple(low=0, high=None, low_open=False, high_open=False)), None),
+            'feature_weights': (OrNone(inner=RealTuple(low=0, high=None, low_open=False, high_open=False)), (3000.0, 3000.0)),
             'pixel_weight': (Real(low=0, high=None, low_open=False, high_open=False), 0.0),
             'filters': (IntTuple(allow_empty=False), (32, 64)),
             'hidden': (IntTuple(allow_empty=True), (16,)),

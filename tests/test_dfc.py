@@ -153,6 +153,9 @@ def test_bad_networks_and_layers_are_refused_clearly():
                                          r"name of feature_layers \(2: \('conv1', 'conv2'\)\). Received: "
                                          r"feature_weights=\(1.0,\)"):
         _model(network, feature_weights=(1.0,))
+    with pytest.raises(ValueError, match=r"Received: feature_weights=\(3000.0, 3000.0\). The default suits the "
+                                         r"default layers"):
+        _model(network, feature_layers=("conv1", "conv2", "features"))
     with pytest.raises(ValueError, match=r"Invalid value for 'feature_network': expected a network taking images "
                                          r"of 2 channels .* Received: feature_network=<keras.Model "
                                          r"'feature_network' taking 1 channels>"):
@@ -160,7 +163,7 @@ def test_bad_networks_and_layers_are_refused_clearly():
     dense = keras.Sequential([keras.Input((64,)), keras.layers.Dense(4, name="d")], name="flat")
     with pytest.raises(ValueError, match=r"Invalid value for 'feature_network': expected a built keras.Model with "
                                          r"one input of images"):
-        _model(dense, feature_layers=("d",))
+        _model(dense, feature_layers=("d",), feature_weights=None)
     with pytest.raises(ValueError, match=r"Invalid value for 'feature_network': expected a keras.Model or one of "
                                          r"\['digits', 'fashion_mnist', 'mnist', 'random'\]. Received: "
                                          r"feature_network='vgg19'"):

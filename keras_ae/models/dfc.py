@@ -28,6 +28,11 @@ from keras_ae.models.vae import VariationalAutoencoder, _gaussian_encoder
 FEATURE_NETWORKS = ("digits", "fashion_mnist", "mnist", "random")
 #: The layers of the in-project classifier compared by default: its two strided convolutions.
 DEFAULT_FEATURE_LAYERS = ("conv1", "conv2")
+#: The default ``feature_weights``: scaled to the activations of the in-project MNIST classifier (whose
+#: perceptual distance between an MNIST digit and the mean digit is about 0.09 on these two layers), so
+#: that the term weighs against the KL term as a pixel log-likelihood does; with weights of 1 the KL
+#: term wins and the posterior collapses to the prior (measured: 2 epochs of MNIST give the mean digit).
+DEFAULT_FEATURE_WEIGHTS = (3000.0, 3000.0)
 #: Hou et al.'s layers (relu1_1, relu2_1, relu3_1) by their names in ``keras.applications.VGG19``
 #: (each ``Conv2D`` there applies its ReLU).
 VGG19_FEATURE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1")
@@ -285,7 +290,7 @@ def dfc_vae(
     latent_dim,
     feature_network="mnist",
     feature_layers=DEFAULT_FEATURE_LAYERS,
-    feature_weights=None,
+    feature_weights=DEFAULT_FEATURE_WEIGHTS,
     pixel_weight=0.0,
     filters=(32, 64),
     hidden=(16,),
@@ -347,8 +352,12 @@ def dfc_vae(
             ``keras.applications.VGG19`` the paper's are
             :data:`VGG19_FEATURE_LAYERS`, ``("block1_conv1",
             "block2_conv1", "block3_conv1")``.
-        feature_weights: ``None`` (1 for each layer) or one non-negative
-            weight per name of ``feature_layers``.
+        feature_weights: One non-negative weight per name of
+            ``feature_layers``, or ``None`` for 1 each. Scale them to the
+            network's activations: the default, ``(3000.0, 3000.0)``, suits
+            the in-project classifiers' ``conv1`` and ``conv2`` (images in
+            [0, 1]); Hou et al.'s objective on VGG-19 (images in [0, 255],
+            ``beta=1``) is ``0.25`` per layer.
         pixel_weight: Non-negative weight of the pixel term ``-log p(x|z)``
             (0 in the paper; a variable, ``model.hyperparameters``).
         filters: Conv widths of the encoder (mirrored by the decoder).
@@ -382,20 +391,24 @@ def dfc_vae(
 
     ```python
     # once: python tools/train_feature_network.py --dataset mnist
-    model = keras_ae.build("dfc_vae", input_shape=(28, 28, 1), latent_dim=16,
-                           feature_weights=(50.0, 50.0))
+    model = keras_ae.build("dfc_vae", input_shape=(28, 28, 1), latent_dim=16, hidden=(128,))
     model.fit(x_train, epochs=5, batch_size=128)    # reports perceptual, reconstruction, kl
 
     vgg = keras.applications.VGG19(include_top=False, weights=None, input_shape=(32, 32, 3))
     vgg.load_weights("my_vgg19_weights.weights.h5")  # weights you have
     model = keras_ae.build("dfc_vae", input_shape=(32, 32, 1), latent_dim=16, feature_network=vgg,
-                           feature_layers=keras_ae.models.dfc.VGG19_FEATURE_LAYERS)
+                           feature_layers=keras_ae.models.dfc.VGG19_FEATURE_LAYERS,
+                           feature_weights=(0.25, 0.25, 0.25))
     ```
     """
     _blocks.check_image_shape(input_shape, filters)
     if feature_weights is not None and len(feature_weights) != len(feature_layers):
+        hint = ""
+        if tuple(feature_weights) == DEFAULT_FEATURE_WEIGHTS:
+            hint = ("The default suits the default layers ('conv1', 'conv2') of the in-project classifier; give "
+                    "one weight per layer, scaled to the network's activations")
         raise v.invalid("feature_weights", f"None or one weight per name of feature_layers ({len(feature_layers)}: "
-                        f"{tuple(feature_layers)})", tuple(feature_weights))
+                        f"{tuple(feature_layers)})", tuple(feature_weights), hint)
     network = feature_network
     if isinstance(network, str):
         network = _load_named_network(network, input_shape)
