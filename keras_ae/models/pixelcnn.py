@@ -110,9 +110,27 @@ class PixelCNNVAE(VariationalAutoencoder):
     Sub-models: ``"encoder"`` (x -> posterior mean at inference) and
     ``"decoder"`` (z -> the logits of the greedy decoding,
     :class:`GreedyPixelDecoding`, through a sigmoid): ``model.predict(x)``
-    and ``decoder.predict(z)`` cost ``H * W`` PixelCNN passes. Sample with
-    :meth:`sample`; score with :meth:`log_prob` and
-    :func:`keras_ae.metrics.iwae_log_likelihood`.
+    and ``decoder.predict(z)`` cost ``H * W`` PixelCNN passes, and
+    ``decoder_params(z)`` are the logits along that greedy path (not the
+    teacher-forced logits of an image: :meth:`conditional_logits`). Sample
+    with :meth:`sample`; score with :meth:`log_prob` and
+    :func:`keras_ae.metrics.iwae_log_likelihood` (exact ``log p(x|z)`` inside
+    the importance sampling).
+
+    Cost, measured on 2 shared cores of an AMD EPYC (other jobs running),
+    with the defaults on 28x28 images (``latent_dim=16``, 302k weights):
+    1.3 s per training step of 64 images; 16 s to sample 8 images.
+
+    Example:
+
+    ```python
+    model = keras_ae.build("pixelcnn_vae", input_shape=(28, 28, 1), latent_dim=16)
+    model.fit(x_binary, epochs=5, batch_size=64)
+    z = model.predict_codes(x_binary[:10])
+    print(model.log_prob(x_binary[:10], z))          # log p(x|z), nats
+    print(keras_ae.metrics.iwae_log_likelihood(model, x_binary[:10], k=100))  # log p(x), nats
+    images = model.sample(16, seed=0)
+    ```
 
     References: Gulrajani, Kumar, Ahmed, Taiga, Visin, Vazquez & Courville,
     "PixelVAE: A Latent Variable Model for Natural Images", ICLR 2017; van den
