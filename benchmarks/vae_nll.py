@@ -63,6 +63,45 @@ PUBLISHED_EPOCHS = 3280
 TARGET = 86.0
 ACTIVE_THRESHOLD = 1e-2
 
+#: The reading of the full run of 2026-12-06, written after it; shown only on the page of that run
+#: (recognized by its VAE NLL), so a new run never carries an old interpretation.
+NOTES_RUN_VAE_NLL = "92.50"
+NOTES = """\
+- **The target is missed by 6.5 nats, and the cause is the budget.** The VAE reached 92.50 after 60
+  epochs (5 minutes of training), 1.8% of the paper's 3,280 epochs; 3,280 epochs of this VAE would take
+  about 4.5 hours here, and of the k = 50 IWAE about 2.5 days. Its learning curve was still falling by
+  2 to 4 nats per doubling of the epochs (98.8 at 16, 95.2 at 32, 93.0 at 60); the last points are
+  flattered by the cosine decay ending at 0, so the curve gives no honest extrapolation to 86.
+  pythae's longer reproduction of the same VAE, 89.78, is 2.7 nats below ours.
+- **Per epoch, the IWAE's claim holds; per CPU second, it does not here.** At equal epochs the
+  k-sample bound gives a better model at every checkpoint: after 16 epochs IWAE k = 5 is at 94.9
+  against the VAE's 98.8, and after 2 epochs IWAE k = 50 is at 112.6 against 120.9 (k = 5: 115.4),
+  the ordering of Burda et al.'s Table 1. But an epoch costs about twice as much with k = 5 and
+  about 13 times as much with k = 50 on these 2 cores (the decoder runs k times per image), so at the
+  same training time the VAE and IWAE k = 5 curves lie on top of each other (right panel), their final
+  NLLs differ by 0.35 nats (92.50 and 92.85 after 300 and 256 s, less than one standard error over
+  images; the per-image differences were not recorded, so we read it as a tie), and the 3 epochs that k = 50 could
+  afford leave it 17 nats behind. The paper's gains (2 nats for k = 50) come after 3,280 epochs, where
+  both models have converged and the objective, not the optimization budget, decides.
+- **The ELBO of an IWAE-trained model is a loose summary of it.** The gap between the
+  one-sample -ELBO and the NLL is 4.0 nats for the VAE, 7.2 for IWAE k = 5 and 16.8 for k = 50: the
+  IWAE does not ask q(z|x) to match the posterior, only to propose useful samples, so its ELBO is a
+  poor summary of it, as Burda et al. observe.
+- **Active units**: 14 of 50 latent dimensions carry information in the VAE, 19 with IWAE k = 5 (Burda
+  et al. report the same: the IWAE uses more of its code). The 50 of 50 of IWAE k = 50 is a model
+  after 3 epochs, before the unused dimensions collapse to the prior, not a finding.
+- **`pixelcnn_vae`** (a small PixelCNN decoder trained for one epoch on 20,000 images, 68 s) scores
+  108.7 nats with k = 100 on 500 images, where the 60-epoch VAE scores 93.0 with the same estimator:
+  this says that one third of an epoch is far too little, not how the models compare. Its k = 5000
+  estimate was not attempted: every importance sample runs the PixelCNN over the whole image (about
+  1 s per 1,000 samples here), so 5000 samples on 2,000 images would take about 3 hours.
+- **Protocol deviations, all for the 35-minute budget**: the NLL is on a seeded random 2,000 of the
+  10,000 test images (standard error about 0.6 nats; the whole set at k = 5000 takes about 10 to 15
+  minutes per model here), and the three rows got about the same training time (3 to 5 minutes), not the same
+  epochs. The learning-rate recipe (3e-3, cosine to 0, batches of 100) was chosen on one 8-epoch trial
+  against 1e-3 (105.0 against 116.4 nats with k = 500 on 1,000 images), not tuned further.
+"""
+
 
 def _ints(text):
     return tuple(int(v) for v in text.split(","))
@@ -162,7 +201,7 @@ class Curve(keras.callbacks.Callback):
 
 
 def active_units(model, x):
-    """Latent dimensions whose posterior mean has a variance above 0.01 over ``x`` (Burda et al., sec. 5.2)."""
+    """Latent dimensions whose posterior mean has a variance above 0.01 over ``x`` (Burda et al.'s criterion)."""
     loc = model.predict_codes(x, batch_size=500)
     return int(np.sum(np.var(loc, axis=0) > ACTIVE_THRESHOLD))
 
@@ -391,6 +430,8 @@ def report(results):
         f"![Test NLL against epochs and training time]({png.name})",
         "## What the figures say",
         "\n".join(findings),
+        *(["## Reading of this run", NOTES.rstrip()]
+          if not results["smoke"] and vae is not None and f"{vae['nll']:.2f}" == NOTES_RUN_VAE_NLL else []),
         "## Recipe and budget",
         "\n".join(recipe),
     ]
