@@ -49,6 +49,9 @@ MIRRORED_CASES = {
     "vae": ("vae", {"hidden": (32,), "seed": 1}, None, "off"),
     "vae_noisy": ("vae", {"hidden": (32,), "seed": 1}, None, "on"),
     "conv1d": ("conv1d", {"filters": (8, 4), "dropout": 0.0}, None, None),
+    # DFC-VAE: the perceptual term of a frozen (untrained) conv net, z at the posterior mean.
+    "dfc_vae": ("dfc_vae", {"filters": (4, 8), "hidden": (16,), "feature_network": "random",
+                            "feature_weights": (100.0, 100.0), "seed": 1}, None, "off"),
     # PixelVAE: the gated PixelCNN decoder, teacher-forced (no noise in training), z at the posterior mean.
     "pixelcnn_vae": ("pixelcnn_vae", {"filters": (4,), "pixelcnn_filters": 8, "pixelcnn_layers": 2,
                                       "condition_channels": 2, "seed": 1}, None, "off"),
