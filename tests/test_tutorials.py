@@ -145,6 +145,30 @@ def test_api_reference_documents_every_builder(site):
         assert re.search(rf"id=\"keras_ae\.models\.\w+\.{name}\"", html), f"builder {name} missing from api.md"
 
 
+COVERAGE_STATUSES = ("taught", "mentioned", "not covered")
+
+
+def _coverage_rows():
+    text = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    table = text[text.index("| source | section | status | where |"):].split("\n\n")[0].splitlines()[2:]
+    return [[cell.strip() for cell in row.strip().strip("|").split(" | ")] for row in table]
+
+
+def test_coverage_table_states_how_each_source_section_is_covered():
+    rows = _coverage_rows()
+    assert len(rows) > 40, f"the coverage table has {len(rows)} rows"
+    for source, section, status, where in rows:
+        assert status in COVERAGE_STATUSES, (section, status)
+        links = re.findall(r"\]\((tutorials/[^)]+)\)", where)
+        if status == "not covered":
+            assert not links, f"{section!r} is 'not covered' but links to {links}"
+        else:
+            assert links, f"{section!r} is {status!r} but links to no tutorial section"
+    tutorials_linked = {re.match(r"tutorials/(\d\d)_", link).group(1)
+                        for *_, where in rows for link in re.findall(r"\]\((tutorials/[^)]+)\)", where)}
+    assert tutorials_linked >= {path.name[:2] for path in _notebooks()} - {"06"}, tutorials_linked
+
+
 def test_coverage_table_links_point_to_existing_sections(site):
     html = (site / "index.html").read_text(encoding="utf-8")
     links = set(re.findall(r'href="(tutorials/[^"#/]+)/#([^"]+)"', html))
