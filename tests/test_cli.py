@@ -572,3 +572,22 @@ def test_models_of_ratings_and_documents_are_refused_with_where_to_train_them(tm
                            f"Received: model='{model_name}'", loader)
     assert stdout == ""
     _assert_nothing_left(tmp_path)
+
+
+def test_train_pixelcnn_vae_reconstructs_only_the_first_test_examples(tmp_path, capsys):
+    out = tmp_path / "run"
+    status, stdout, err = _run(["train", "pixelcnn_vae", "--out", str(out), "--option", "pixelcnn_layers=2",
+                                "--option", "pixelcnn_filters=8", "--option", "filters=8", *QUICK])
+    assert status == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_test"] == 200 and metrics["reconstruction_n"] == cli.AUTOREGRESSIVE_RECONSTRUCTIONS
+    assert f"first {cli.AUTOREGRESSIVE_RECONSTRUCTIONS} examples" in stdout
+    assert "IWAE NLL" in stdout
+    model = keras_ae.load_model(out / "model.keras")
+    (_, _), (x_test, _) = data.load("digits", limit=200, seed=cli.DATA_SEED)
+    x = x_test[: cli.AUTOREGRESSIVE_RECONSTRUCTIONS]
+    error = np.mean(np.sum((model.predict(x, verbose=0) - x) ** 2, axis=(1, 2, 3)))
+    assert error == pytest.approx(metrics["reconstruction_error"], rel=1e-5)
+    assert cli.main(["evaluate", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["reconstruction_n"] == cli.AUTOREGRESSIVE_RECONSTRUCTIONS

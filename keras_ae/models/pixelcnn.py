@@ -138,6 +138,9 @@ class PixelCNNVAE(VariationalAutoencoder):
     NeurIPS 2016.
     """
 
+    #: ``predict`` decodes one pixel per network pass (the command line reconstructs few test images).
+    AUTOREGRESSIVE_DECODER = True
+
     LIKELIHOODS = ("bernoulli",)
 
     def __init__(self, *args, **kwargs):
