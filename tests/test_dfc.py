@@ -170,6 +170,20 @@ def test_bad_networks_and_layers_are_refused_clearly():
         _model("vgg19")
 
 
+def test_an_unknown_layer_is_named_before_the_count_of_weights():
+    # One unknown name with the default (two) weights: the error is about the name, with the names available,
+    # not about the number of weights (which the user would fix only to meet the unknown name next).
+    network = _network()
+    with pytest.raises(ValueError, match=r"Invalid value for 'feature_layers': expected names of layers of the "
+                                         r"feature network 'feature_network': \['conv1', 'conv2', 'flatten', "
+                                         r"'features', 'logits'\]. Received: feature_layers=\('conv9',\)") as error:
+        _model(network, feature_layers=("conv9",))
+    assert "feature_weights" not in str(error.value)
+    with pytest.raises(ValueError, match=r"Invalid value for 'feature_weights': .* Received: "
+                                         r"feature_weights=\(3000.0, 3000.0\). The default suits"):
+        _model(network, feature_layers=("conv2",))  # a known name: now the count of weights is the mistake
+
+
 def test_the_mnist_network_comes_from_the_cache_or_the_error_says_how_to_create_it(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     with pytest.raises(FileNotFoundError, match=r"feature_network='mnist' is the in-project mnist classifier.*"

@@ -402,6 +402,11 @@ def dfc_vae(
     ```
     """
     _blocks.check_image_shape(input_shape, filters)
+    network = feature_network
+    if isinstance(network, str):
+        network = _load_named_network(network, input_shape)
+    # The names first: a layer that does not exist is the mistake to report, not the count of weights.
+    extractor = feature_extractor(network, feature_layers, input_shape)
     if feature_weights is not None and len(feature_weights) != len(feature_layers):
         hint = ""
         if tuple(feature_weights) == DEFAULT_FEATURE_WEIGHTS:
@@ -409,10 +414,6 @@ def dfc_vae(
                     "one weight per layer, scaled to the network's activations")
         raise v.invalid("feature_weights", f"None or one weight per name of feature_layers ({len(feature_layers)}: "
                         f"{tuple(feature_layers)})", tuple(feature_weights), hint)
-    network = feature_network
-    if isinstance(network, str):
-        network = _load_named_network(network, input_shape)
-    extractor = feature_extractor(network, feature_layers, input_shape)
     inputs, features = _blocks.conv_encoder_body(input_shape, filters, activation)
     features = _blocks.dense_stack(features, hidden, activation, "encoder")
     encoder = _gaussian_encoder(inputs, features, latent_dim, seed)
