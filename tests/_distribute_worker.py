@@ -55,6 +55,9 @@ MIRRORED_CASES = {
     # PixelVAE: the gated PixelCNN decoder, teacher-forced (no noise in training), z at the posterior mean.
     "pixelcnn_vae": ("pixelcnn_vae", {"filters": (4,), "pixelcnn_filters": 8, "pixelcnn_layers": 2,
                                       "condition_channels": 2, "seed": 1}, None, "off"),
+    # VQ-VAE: the EMA codebook's counts and sums are summed over the replicas.
+    "vq_vae": ("vq_vae", {"filters": (8, 16), "num_embeddings": 16, "decay": 0.9, "prior_filters": 8,
+                          "prior_layers": 1}, None, None),
     # DEC refining (both terms on): the targets' cluster frequencies are summed over the replicas.
     "dec": ("dec", {"hidden": (32,), "n_clusters": 4}, None, None),
     # M2 on labelled and unlabelled examples (MIXED_LABELS), z at the posterior mean.

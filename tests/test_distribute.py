@@ -62,7 +62,7 @@ SPARSE_KL_LOSS_REL, SPARSE_KL_WEIGHTS = 1e-3, 2e-3
 NOISY_LOSS_REL = 1e-2
 
 EXACT_CASES = ["dense", "sparse_l1", "contractive_closed_form_sgd", "contractive_exact", "vae", "conv1d", "dec", "m2",
-               "autorec", "semantic_hashing", "dfc_vae", "pixelcnn_vae"]
+               "autorec", "semantic_hashing", "dfc_vae", "pixelcnn_vae", "vq_vae"]
 NOISY_CASES = ["contractive_hutchinson", "vae_noisy", "conv1d_dropout", "semantic_hashing_noisy"]
 PRIOR_CASES = ["aae", "wae_mmd", "ali", "gan", "aae_adam", "gan_adam"]
 PRIOR_SPREAD_REL = 5e-2
