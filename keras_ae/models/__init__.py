@@ -33,7 +33,7 @@ from keras_ae.models.pixelcnn import PixelCNNVAE
 from keras_ae.models.recommender import AutoRec
 from keras_ae.models.semi_supervised import SemiSupervisedVAE
 from keras_ae.models.sparse import SparseAutoencoder
-from keras_ae.models.vae import VariationalAutoencoder
+from keras_ae.models.vae import ImportanceWeightedAutoencoder, VariationalAutoencoder
 from keras_ae.models.vq import VQVAE, VectorQuantizer
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "DFCVAE",
     "DeepEmbeddedClustering",
     "GAN",
+    "ImportanceWeightedAutoencoder",
     "PixelCNNVAE",
     "SemanticHashing",
     "SemiSupervisedVAE",
