@@ -122,25 +122,42 @@ for n in PER_CLASS:
     print(f"{n:>16} " + " ".join(f"{table[name, probe, n]:>16.1f}" for name in features
                                  for probe in ("linear_probe_accuracy", "knn_accuracy")))
 
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+for ax, (probe, title) in zip(axes, [("linear_probe_accuracy", "linear probe"), ("knn_accuracy", "1-nearest neighbour")]):
+    for name in features:
+        ax.plot(PER_CLASS, [table[name, probe, n] for n in PER_CLASS], "o-", label=name)
+    ax.set(xscale="log", xticks=PER_CLASS, xticklabels=[str(n) for n in PER_CLASS], xlabel="labels per class",
+           title=title)
+axes[0].set_ylabel("test error (%)")
+axes[0].legend(fontsize=8)
+fig.suptitle(f"{DATASET}: a classifier on 10 autoencoder codes needs fewer labels", fontsize=10)
+plt.tight_layout()
+plt.show()
+
 # %% [markdown]
-# Read the table row by row. With one or three labels per class the codes are far better features
-# than the pixels, for both classifiers: ten numbers learnt from all the unlabelled images already
-# separate the classes, where a classifier on the raw pixels has too little to go on. The gain shrinks
-# as labels grow (printed below; asserted: larger at one label per class than at 30): with enough
-# labels a classifier learns on the pixels what the code gave for free, and the code, squeezed to 10
-# numbers for reconstruction, not for classification, has less left to offer; at 30 labels per class
-# compare the columns yourself, the code may no longer win. This is the claim of 001 §5.2, measured:
-# codes help most when labels are scarce.
+# This is the first result of the page: the table, drawn in the figure (lower is better). Read it
+# row by row. With one or three labels per class the codes are better features than the pixels, for
+# both classifiers, and for the linear probe by more than four points of error: ten numbers learnt
+# from all the unlabelled images already separate the classes, where a classifier on the raw pixels
+# has too little to go on. PCA, with the same ten dimensions, is no such shortcut: the codes beat it
+# too at one and three labels per class, for both classifiers. The gain of the codes over the
+# pixels is larger with few labels than with many (printed below: at 1 and at 3 labels per class it
+# is larger than at 30): with enough labels a classifier learns on the pixels what the code gave for
+# free, and the code, squeezed to 10 numbers for reconstruction, not for classification, has less
+# left to offer; at 30 labels per class compare the columns yourself, the code may no longer win.
+# This is the claim of 001 §5.2, measured: codes help most when labels are scarce.
 
 # %%
 for n in (1, 3):
     for probe in ("linear_probe_accuracy", "knn_accuracy"):
         assert table["AE codes", probe, n] < table["pixels", probe, n], (n, probe)
+        assert table["AE codes", probe, n] < table[f"PCA-{LATENT}", probe, n], (n, probe)
+    assert table["AE codes", "linear_probe_accuracy", n] < table["pixels", "linear_probe_accuracy", n] - 4, n
 gain = {n: table["pixels", "linear_probe_accuracy", n] - table["AE codes", "linear_probe_accuracy", n]
         for n in PER_CLASS}
 print("linear probe: error of pixels minus error of codes, by labels per class:",
       {n: round(float(g), 1) for n, g in gain.items()})
-assert gain[1] > gain[PER_CLASS[-1]]  # the gain is largest with the fewest labels
+assert min(gain[1], gain[3]) > gain[PER_CLASS[-1]]  # the gain is larger with few labels than with many
 
 # %% [markdown]
 # ## 2 · M2: the label as a latent variable
@@ -254,11 +271,19 @@ scores = {name: evaluation.clustering_scores(y_all, c) for name, c in clustering
 print(f"{'k-means on':<12} {'ACC':>6} {'NMI':>6} {'ARI':>6}")
 for name, s in scores.items():
     print(f"{name:<12} {s['accuracy']:6.3f} {s['nmi']:6.3f} {s['ari']:6.3f}")
-assert scores["AE codes"]["nmi"] > scores["pixels"]["nmi"]
+assert scores["AE codes"]["nmi"] > scores["pixels"]["nmi"], scores
+if MNIST:
+    for score in ("accuracy", "ari"):
+        assert scores["AE codes"][score] > scores["pixels"][score], (score, scores)
+assert scores[f"PCA-{LATENT}"]["nmi"] <= scores["pixels"]["nmi"], scores
 
 # %% [markdown]
-# The codes give k-means a better partition than the pixels by NMI (asserted above): in the code
-# space, distances follow the shapes of the digits rather than their overlap pixel by pixel.
+# The table scores the three partitions of the training images. The codes give k-means a better
+# partition than the pixels by NMI (asserted above), and on MNIST by ACC and ARI as well; on the 8x8
+# digits of the quick run the three representations are close by ACC and ARI. In the code space,
+# distances follow the shapes of the digits rather than their overlap pixel by pixel. PCA's ten
+# dimensions, which keep the directions of largest pixel variance and nothing learnt, do not beat the
+# pixels by NMI.
 #
 # **DEC** goes one step further and trains the encoder *for* the clustering. It keeps a centroid
 # $\mu_j$ per cluster in the code space and a soft assignment of each code $z_i$, a Student's $t$
@@ -292,6 +317,9 @@ end_q = dec.soft_assignments(x_all)
 end = evaluation.clustering_scores(y_all, end_q.argmax(axis=1))
 
 print(f"changed assignments at each update: {[round(c, 4) for c in refinement.changes]}")
+settled = refinement.changes[-1] < 0.001
+print("refinement stopped because " + ("the assignments settled (below tol = 0.001)" if settled
+                                       else "the epochs ran out, before the assignments settled"))
 print(f"{'DEC':<22} {'ACC':>6} {'NMI':>6} {'mean max q':>11}")
 print(f"{'k-means start':<22} {start['accuracy']:6.3f} {start['nmi']:6.3f} {start_q.max(axis=1).mean():11.3f}")
 print(f"{'after refinement':<22} {end['accuracy']:6.3f} {end['nmi']:6.3f} {end_q.max(axis=1).mean():11.3f}")
@@ -302,26 +330,85 @@ print(f"DEC ends {relation} k-means on the denoising autoencoder's codes "
       f"({end['accuracy']:.3f} vs {scores['AE codes']['accuracy']:.3f})")
 
 # %% [markdown]
-# Two things happen during refinement. The soft assignments sharpen (the mean largest $q_{ij}$ rises
+# The first printed line is the share of examples that changed cluster between two checks, the
+# second says why refinement stopped. The table compares the k-means start of DEC (on DEC's own
+# pretrained encoder) with the result of the refinement. Two things happen during refinement. The
+# soft assignments sharpen (the mean largest $q_{ij}$ rises
 # by more than 0.2, asserted), which is what the squared target asks for. And the clustering
 # improves on the k-means partition it started from, by ACC (asserted): examples near a boundary
 # follow the confident majority of their neighbourhood. The last printed line compares DEC with the
-# plain k-means on the *other* autoencoder of section 1: DEC can only sharpen the structure its
-# pretrained code already has, so a better code (here, the denoising one) can beat it without any
-# refinement. On all of MNIST, with the paper's larger `d-500-500-2000-10` network, DEC reaches the
+# plain k-means on the *other* autoencoder of section 1, the denoising one: DEC can only sharpen the
+# structure its pretrained code already has, so a better code can beat it without any refinement
+# (whether it does here depends on the run; the line says). On all of MNIST, with the paper's larger `d-500-500-2000-10` network, DEC reaches the
 # published 84% (see the benchmark).
 #
 # ## Summary
 #
 # | question | what this page measured |
 # |---|---|
-# | do codes help a classifier with few labels? | yes, most with 1–3 labels per class; the gain shrinks as labels grow |
+# | do codes help a classifier with few labels? | yes, with 1–3 labels per class (the linear probe by more than 4 points of error), more than with 30; PCA does not |
 # | can unlabelled images train the classifier itself? | yes: M2 beats the same network trained on the labels alone |
 # | how is a clustering scored against classes? | ACC with the Hungarian matching, NMI, ARI; none changes when clusters are renamed |
-# | does k-means work better on codes? | yes, by NMI, than on pixels |
+# | does k-means work better on codes? | yes, by NMI, than on pixels (on MNIST by ACC and ARI too); PCA does not |
 # | what does DEC add? | sharper assignments and a better clustering than its own k-means start |
 #
 # In the library: `keras_ae.evaluation` (`labelled_subset`, `linear_probe_accuracy`, `knn_accuracy`,
 # `kmeans_clusters`, `cluster_accuracy`, `clustering_scores`), `keras_ae.data.semi_supervised_dataset`,
 # and the models `m2` and `dec`; on the command line, `keras-ae train m2 --labels-per-class 10` and
 # `keras-ae train dec`.
+#
+# ## Exercises
+#
+# 1. **Code size.** Train the denoising autoencoder of section 1 with codes of 2, 10 and 32 numbers
+#    and compare the linear probe's test error at 1, 3 and 30 labels per class. Which size helps most
+#    when labels are scarce, and does the answer change with 30 labels?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# for latent in (2, 10, 32):
+#     keras.utils.set_random_seed(0)
+#     model = keras_ae.build("denoising", input_shape=(D,), latent_dim=latent, hidden=HIDDEN, noise_level=0.3)
+#     model.fit(x_train, epochs=EPOCHS, batch_size=128, verbose=0)
+#     codes = (model.predict_codes(x_train), model.predict_codes(x_test))
+#     print(latent, [round(errors(*codes, n, evaluation.linear_probe_accuracy), 1) for n in (1, 3, 30)])
+# ```
+#
+# Measured on the 8x8 digits (the quick-mode setup, 40 epochs, five label subsets), the linear
+# probe's test error (%) at 1, 3 and 30 labels per class: 59.8, 54.4, 49.1 with 2 numbers; 34.3,
+# 19.6, 8.4 with 10; 31.8, 18.1, 6.4 with 32 (the pixels: 47.4, 24.9, 6.2). Two numbers are too few:
+# they lose the differences between digits that a reconstruction can do without, and are worse than
+# the pixels at every label count. Between 10 and 32 the larger code is a little better everywhere,
+# and at 30 labels per class it only ties with the pixels. A code is small to be cheap and smooth,
+# not because the classifier needs it small; what makes it useful with few labels is that it was
+# learnt from all the unlabelled images.
+#
+# </details>
+#
+# 2. **IDEC.** DEC's refinement drops the decoder, so nothing stops the encoder from distorting the
+#    code to make the clusters confident. Run the refinement again with `reconstruction_weight=0.1`
+#    (Guo et al.'s IDEC, 2017, which keeps the reconstruction term) and compare the ACC, NMI and ARI
+#    with those of plain DEC from the same start.
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# for weight in (0.0, 0.1):
+#     keras.utils.set_random_seed(0)
+#     model = keras_ae.build("dec", input_shape=(D,), latent_dim=LATENT, n_clusters=10, hidden=HIDDEN, seed=0)
+#     model.fit(x_all, epochs=EPOCHS, batch_size=128, verbose=0)
+#     model.initialize_clusters(x_all)
+#     model.fit_clusters(x_all, epochs=30 if MNIST else 60, batch_size=256, initialize=False,
+#                        reconstruction_weight=weight, verbose=0)
+#     print(weight, evaluation.clustering_scores(y_all, model.predict_clusters(x_all)))
+# ```
+#
+# Measured on the 8x8 digits (the quick-mode setup): both runs start from the same k-means
+# partition (ACC 0.804) and end almost level, DEC at ACC 0.852, NMI 0.821, ARI 0.765 and IDEC at
+# 0.848, 0.819, 0.761; both stopped at the second check, when fewer than 0.1 % of the assignments
+# changed. On such a short refinement the encoder has no time to distort the code, and the
+# reconstruction term changes nothing. Guo et al. report IDEC's gain on MNIST with refinements of
+# thousands of steps, where plain DEC can drift; the benchmark's budget
+# (`benchmarks/representations.py`) is the place to try it.
+#
+# </details>
