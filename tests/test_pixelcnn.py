@@ -353,3 +353,29 @@ def test_layers_and_sampling_refuse_bad_arguments():
         model.sample(3, z=np.zeros((3, 4)))
     with pytest.raises(ValueError, match="Invalid value for 'n': expected a positive integer"):
         model.sample(0)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("nan", "Invalid value for 'x': expected finite values"),
+    ("outside", "Invalid value for 'x': expected values in \\[0, 1\\]"),
+    ("z_rows", "Invalid value for 'z': expected an array of shape \\(4, 2\\)"),
+    ("z_width", "Invalid value for 'z': expected an array of shape \\(4, 2\\)"),
+    ("x_shape", "Invalid value for 'x': expected .*8, 8, 1"),
+])
+def test_log_prob_refuses_bad_images_and_codes(case, message):
+    model = keras_ae.build("pixelcnn_vae", input_shape=(8, 8, 1), latent_dim=2, filters=(4,), pixelcnn_filters=4,
+                           pixelcnn_layers=1)
+    x = np.zeros((4, 8, 8, 1), "float32")
+    z = np.zeros((4, 2), "float32")
+    if case == "nan":
+        x[0, 0, 0, 0] = np.nan
+    elif case == "outside":
+        x[0, 0, 0, 0] = 2.0
+    elif case == "z_rows":
+        z = np.zeros((3, 2), "float32")
+    elif case == "z_width":
+        z = np.zeros((4, 5), "float32")
+    else:
+        x = np.zeros((4, 28, 28, 1), "float32")
+    with pytest.raises(ValueError, match=message):
+        model.log_prob(x, z)

@@ -383,3 +383,16 @@ if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if sys.argv[1:] == ["mirrored"]:
         _mirrored_scenario()
+
+
+def test_fit_prior_refuses_empty_data_and_encode_indices_takes_lists():
+    import keras_ae
+
+    model = keras_ae.build("vq_vae", input_shape=(8, 8, 1), latent_dim=4, num_embeddings=8, seed=0)
+    with pytest.raises(ValueError, match=r"Invalid value for 'indices': expected at least one code grid"):
+        model.fit_prior(indices=np.zeros((0, 2, 2), "int32"), epochs=1)
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected at least one image"):
+        model.fit_prior(np.zeros((0, 8, 8, 1), "float32"), epochs=1)
+    assert not model.prior_fitted
+    x = np.random.default_rng(0).uniform(size=(3, 8, 8, 1)).astype("float32")
+    np.testing.assert_array_equal(model.encode_indices(x.tolist()), model.encode_indices(x))

@@ -163,6 +163,18 @@ class PixelCNNVAE(VariationalAutoencoder):
         condition = self.condition(ops.convert_to_tensor(z), training)
         return ops.cast(self.pixelcnn([x, condition], training=training), "float32")
 
+    def _check_log_prob_arguments(self, x, z):
+        """Refuses images of another shape, non-finite or outside [0, 1], and codes that do not match them."""
+        x = np.asarray(x, dtype="float32")
+        z = np.asarray(z, dtype="float32")
+        v.check_array("x", x, finite=True, unit_interval=True)
+        self._check_input_shape(x, "")
+        if z.shape != (len(x), self.latent_dim):
+            raise v.invalid("z", f"an array of shape ({len(x)}, {self.latent_dim}): one code per image",
+                            v.Shown(f"<array of shape {z.shape}>"))
+        v.check_array("z", z, finite=True)
+        return x, z
+
     def log_prob(self, x, z, training=False):
         """Exact ``log p(x | z)`` per example, in nats (one teacher-forced PixelCNN pass).
 
@@ -176,6 +188,11 @@ class PixelCNNVAE(VariationalAutoencoder):
             A float32 tensor ``(batch,)``. Large eager batches are split so
             that one activation tensor stays below about 2**23 floats.
 
+        Raises:
+            ValueError: Called eagerly, for images of another shape than the
+                model's, non-finite or outside [0, 1], or for codes that are
+                not one finite row of ``latent_dim`` numbers per image.
+
         Example:
 
         ```python
@@ -183,6 +200,8 @@ class PixelCNNVAE(VariationalAutoencoder):
         log_px = model.log_prob(x, z)   # nats per image
         ```
         """
+        if tf.executing_eagerly():
+            x, z = self._check_log_prob_arguments(x, z)
         x = ops.cast(ops.convert_to_tensor(x), "float32")
         z = ops.cast(ops.convert_to_tensor(z), "float32")
         height, width, _ = self.pixelcnn.inputs[0].shape[1:]

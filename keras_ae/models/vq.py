@@ -364,6 +364,8 @@ class VQVAE(Autoencoder):
         Raises:
             ValueError: For non-finite values or a wrong shape.
         """
+        if isinstance(x, (list, tuple)):
+            x = np.asarray(x, dtype="float32")
         self._check_arrays(x)
         batch_size = v.check_int("batch_size", batch_size)
         height, width, dim = self.code_shape
@@ -472,6 +474,10 @@ class VQVAE(Autoencoder):
         learning_rate = v.check_float("learning_rate", learning_rate, low=0, low_open=True)
         validation_split = v.check_float("validation_split", validation_split, low=0, high=1, high_open=True)
         grids = self.encode_indices(x) if x is not None else self._check_indices(indices)
+        if len(grids) == 0:
+            name, value = ("x", x) if x is not None else ("indices", indices)
+            raise v.invalid(name, "at least one " + ("image" if x is not None else "code grid"),
+                            v.Shown(f"<array of shape {np.shape(value)}>"))
         inputs = self._prior_inputs(grids)
         prior = self.prior
         if self.num_embeddings == 2:
