@@ -58,12 +58,14 @@ def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_int(name, value, *, minimum=1):
-    """Checks that ``value`` is an integer ``>= minimum`` and returns it as ``int``."""
-    if not _is_int(value) or value < minimum:
+def check_int(name, value, *, minimum=1, maximum=None):
+    """Checks that ``value`` is an integer in ``[minimum, maximum]`` and returns it as ``int``."""
+    if not _is_int(value) or value < minimum or (maximum is not None and value > maximum):
         expected = {0: "a non-negative integer", 1: "a positive integer"}.get(
             minimum, f"an integer >= {minimum}"
         )
+        if maximum is not None:
+            expected += f" at most {maximum}"
         raise invalid(name, expected, value)
     return int(value)
 
@@ -194,16 +196,19 @@ class Constraint:
 
 
 class Integer(Constraint):
-    """An integer ``>= minimum``."""
+    """An integer ``>= minimum`` and, if ``maximum`` is given, ``<= maximum``."""
 
-    def __init__(self, minimum=1):
-        self.minimum = minimum
+    def __init__(self, minimum=1, maximum=None):
+        self.minimum, self.maximum = minimum, maximum
 
     def check(self, name, value):
-        return check_int(name, value, minimum=self.minimum)
+        return check_int(name, value, minimum=self.minimum, maximum=self.maximum)
 
     def invalid_examples(self):
-        return (self.minimum - 1, 2.5, "3", True)
+        return (self.minimum - 1, 2.5, "3", True) + (() if self.maximum is None else (self.maximum + 1,))
+
+    def __repr__(self):
+        return f"Integer(minimum={self.minimum!r}" + ("" if self.maximum is None else f", maximum={self.maximum!r}") + ")"
 
 
 class Real(Constraint):

@@ -357,6 +357,25 @@ def test_non_finite_data_is_refused(name):
         model.fit(x, validation_data=(bad,), epochs=1, verbose=0)
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_predict_refuses_empty_misshapen_and_non_finite_arrays(name):
+    x = examples(name)
+    if not isinstance(x, np.ndarray):
+        pytest.skip(f"{name} takes no single array")
+    model = tiny(name)
+    expected = re.escape(f"(n, {', '.join(map(str, x.shape[1:]))})")
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected at least one example. Received: "
+                                         rf"x=<empty array of shape \(0, "):
+        model.predict(x[:0], verbose=0)
+    with pytest.raises(ValueError, match=rf"Invalid value for 'x': expected an array of shape {expected}"):
+        model.predict(x[:, :-1], verbose=0)
+    bad = x.astype("float32")
+    bad[1].flat[0] = np.inf
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected finite values"):
+        model.predict(bad, verbose=0)
+    assert model.predict(x[:2], verbose=0) is not None  # good input still passes the checks
+
+
 def test_metrics_refuse_unscaled_data(x):
     model = tiny("vae")
     for metric in (keras_ae.metrics.elbo, keras_ae.metrics.iwae_log_likelihood):

@@ -154,11 +154,16 @@ def test_iwae_trains_and_reports_its_terms(tmp_path):
     assert np.isfinite(more["loss"]).all() and more["loss"][0] < h["loss"][0]
 
 
-@pytest.mark.parametrize("value", [0, -1, 2.5, "5", True, None])
+@pytest.mark.parametrize("value", [0, -1, 2.5, "5", True, None, 5001, 10**7])
 def test_bad_iwae_samples_are_refused(value):
-    with pytest.raises(ValueError, match=r"Invalid value for 'iwae_samples': expected a positive integer\. "
-                                         rf"Received: iwae_samples={value!r}"):
+    with pytest.raises(ValueError, match=r"Invalid value for 'iwae_samples': expected a positive integer at most "
+                                         rf"5000\. Received: iwae_samples={value!r}"):
         keras_ae.build("vae", input_shape=(8,), latent_dim=2, iwae_samples=value)
+
+
+def test_the_largest_iwae_samples_builds():
+    model = keras_ae.build("vae", input_shape=(8,), latent_dim=2, iwae_samples=5000)
+    assert model.iwae_samples == 5000
 
 
 def test_free_bits_need_the_elbo():

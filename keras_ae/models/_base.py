@@ -490,6 +490,8 @@ class Autoencoder(keras.Model):
         if not all(d is None or isinstance(d, int) for d in expected):
             return  # several inputs: Keras checks them
         shape = tuple(np.shape(x))
+        if shape and shape[0] == 0:
+            raise v.invalid(f"x{where}", "at least one example", v.Shown(f"<empty array of shape {shape}>"))
         if len(shape) != len(expected) + 1 or any(d is not None and d != s for d, s in zip(expected, shape[1:])):
             dims = ", ".join("?" if d is None else str(d) for d in expected)
             hint = ""
@@ -554,6 +556,19 @@ class Autoencoder(keras.Model):
             callbacks.append(StopOnNonFiniteLoss())
         with _graph_errors_as_value_errors():
             return super().fit(x, y, *args, validation_data=validation_data, callbacks=callbacks, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """``keras.Model.predict``, with ``x`` checked first.
+
+        Arrays with NaN or infinite values, no example, or examples of
+        another shape than the model's input are refused with a
+        ``ValueError`` that names the expected shape (Keras' own error for
+        a wrong shape names a layer, and an empty array fails inside it).
+        """
+        if isinstance(x, (np.ndarray, tf.Tensor)):
+            v.check_array("x", x, finite=True)
+            self._check_input_shape(x)
+        return super().predict(x, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """``keras.Model.evaluate``, with ``y`` optional and data checked first."""

@@ -115,7 +115,7 @@ class ImportanceWeightedAutoencoder(VariationalAutoencoder):
 
     def __init__(self, *args, iwae_samples=5, **kwargs):
         super().__init__(*args, **kwargs)
-        self.iwae_samples = v.check_int("iwae_samples", iwae_samples)
+        self.iwae_samples = v.check_int("iwae_samples", iwae_samples, maximum=MAX_IWAE_SAMPLES)
 
     def log_weights(self, x, y, training=False):
         """Returns ``(log_w, log_px)``, both ``(iwae_samples, batch)`` in float32.
@@ -201,12 +201,18 @@ def _dense_vae(name, input_shape, latent_dim, hidden, activation, likelihood, be
                    iwae_samples)
 
 
+#: Upper bound of ``iwae_samples``: each training step decodes ``k`` times the batch, so k = 5000 (Burda et
+#: al.'s evaluation estimator) already needs 1.6 GB for each float32 tensor of the decoded batch (100 MNIST
+#: images), several of which the gradient keeps; evaluate
+#: with large k through ``keras_ae.metrics.iwae_log_likelihood``, whose memory is bounded.
+MAX_IWAE_SAMPLES = 5000
+
 VAE_OPTIONS = {
     "hidden": v.IntTuple(),
     "beta": v.Real(low=0),
     "free_bits": v.Real(low=0),
     "decoder_scale": v.Real(low=0, low_open=True),
-    "iwae_samples": v.Integer(1),
+    "iwae_samples": v.Integer(1, maximum=MAX_IWAE_SAMPLES),
 }
 
 
@@ -254,7 +260,8 @@ def vae(
             "Importance Weighted Autoencoders", ICLR 2016): the model is an
             :class:`ImportanceWeightedAutoencoder`, whose ``loss`` is the
             term ``"iwae"`` (``"reconstruction"`` and ``"kl"`` are reported,
-            not optimized). Each step decodes ``k`` times the batch. Needs
+            not optimized). Each step decodes ``k`` times the batch, so
+            ``k`` is at most 5000 (``MAX_IWAE_SAMPLES``). Needs
             ``free_bits=0``.
         learning_rate: Adam's learning rate.
         seed: Optional integer seed of the posterior samples.
