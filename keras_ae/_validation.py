@@ -208,7 +208,8 @@ class Integer(Constraint):
         return (self.minimum - 1, 2.5, "3", True) + (() if self.maximum is None else (self.maximum + 1,))
 
     def __repr__(self):
-        return f"Integer(minimum={self.minimum!r}" + ("" if self.maximum is None else f", maximum={self.maximum!r}") + ")"
+        maximum = "" if self.maximum is None else f", maximum={self.maximum!r}"
+        return f"Integer(minimum={self.minimum!r}{maximum})"
 
 
 class Real(Constraint):

@@ -365,7 +365,7 @@ def test_predict_refuses_empty_misshapen_and_non_finite_arrays(name):
     model = tiny(name)
     expected = re.escape(f"(n, {', '.join(map(str, x.shape[1:]))})")
     with pytest.raises(ValueError, match=r"Invalid value for 'x': expected at least one example. Received: "
-                                         rf"x=<empty array of shape \(0, "):
+                                         r"x=<empty array of shape \(0, "):
         model.predict(x[:0], verbose=0)
     with pytest.raises(ValueError, match=rf"Invalid value for 'x': expected an array of shape {expected}"):
         model.predict(x[:, :-1], verbose=0)

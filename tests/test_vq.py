@@ -391,8 +391,26 @@ def test_fit_prior_refuses_empty_data_and_encode_indices_takes_lists():
     model = keras_ae.build("vq_vae", input_shape=(8, 8, 1), latent_dim=4, num_embeddings=8, seed=0)
     with pytest.raises(ValueError, match=r"Invalid value for 'indices': expected at least one code grid"):
         model.fit_prior(indices=np.zeros((0, 2, 2), "int32"), epochs=1)
-    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected at least one image"):
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected at least one example\. "
+                                         r"Received: x=<empty array"):
         model.fit_prior(np.zeros((0, 8, 8, 1), "float32"), epochs=1)
     assert not model.prior_fitted
     x = np.random.default_rng(0).uniform(size=(3, 8, 8, 1)).astype("float32")
     np.testing.assert_array_equal(model.encode_indices(x.tolist()), model.encode_indices(x))
+
+
+def test_fit_prior_on_images_warns_when_the_vq_vae_was_never_trained():
+    import warnings
+
+    import keras_ae
+
+    model = keras_ae.build("vq_vae", input_shape=(8, 8, 1), latent_dim=4, num_embeddings=8, prior_filters=8,
+                           prior_layers=1, seed=0)
+    x = np.random.default_rng(0).uniform(size=(16, 8, 8, 1)).astype("float32")
+    with pytest.warns(UserWarning, match=r"this VQ-VAE has not been trained .* Train it first with model.fit\(x\)"):
+        model.fit_prior(x, epochs=1)
+    model.fit(x, epochs=1, batch_size=8, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.fit_prior(x, epochs=1)  # trained: no warning
+        model.fit_prior(indices=model.encode_indices(x), epochs=1)  # code grids given: the user's choice

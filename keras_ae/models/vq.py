@@ -25,6 +25,7 @@ holds the autoencoder, the codebook and the prior.
 """
 
 import types
+import warnings
 
 import keras
 import numpy as np
@@ -458,6 +459,10 @@ class VQVAE(Autoencoder):
             ValueError: If both or neither of ``x`` and ``indices`` are
                 given, or for a bad value.
 
+        Warns:
+            UserWarning: If ``x`` is given but the VQ-VAE itself was never
+                trained (its codebook still has its initial counts).
+
         Example:
 
         ```python
@@ -473,6 +478,10 @@ class VQVAE(Autoencoder):
         batch_size = v.check_int("batch_size", batch_size)
         learning_rate = v.check_float("learning_rate", learning_rate, low=0, low_open=True)
         validation_split = v.check_float("validation_split", validation_split, low=0, high=1, high_open=True)
+        if x is not None and np.all(ops.convert_to_numpy(self.quantizer.cluster_size) == 1.0):  # never updated
+            warnings.warn("fit_prior: this VQ-VAE has not been trained (its codebook was never updated), so the "
+                          "prior would learn the codes of an untrained encoder. Train it first with model.fit(x).",
+                          UserWarning, stacklevel=2)
         grids = self.encode_indices(x) if x is not None else self._check_indices(indices)
         if len(grids) == 0:
             name, value = ("x", x) if x is not None else ("indices", indices)
