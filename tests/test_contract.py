@@ -376,6 +376,27 @@ def test_predict_refuses_empty_misshapen_and_non_finite_arrays(name):
     assert model.predict(x[:2], verbose=0) is not None  # good input still passes the checks
 
 
+@pytest.mark.parametrize("name", [n for n in MODELS if _registry.get_spec(n).has_prior])
+def test_models_with_a_prior_sample_decoded_prior_draws(name):
+    model = tiny(name)
+    samples = model.sample(5, seed=3)
+    assert samples.shape == (5, *shape_for(name))
+    np.testing.assert_array_equal(samples, model.sample(5, seed=3))  # seeded: the same samples
+    assert not np.array_equal(samples, model.sample(5, seed=4))
+    if model.likelihood == "bernoulli":  # probabilities
+        assert samples.min() >= 0 and samples.max() <= 1
+    if type(model).sample is Autoencoder.sample:  # the decoder's mean at codes from the prior
+        decoded = model.get_layer("decoder").predict(model.sample_prior(5, seed=3), verbose=0)
+        np.testing.assert_allclose(samples, decoded, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match=r"Invalid value for 'n': expected a positive integer. Received: n=0"):
+        model.sample(0)
+
+
+def test_a_model_without_a_prior_says_so_when_sampled():
+    with pytest.raises(TypeError, match=r"has no prior p\(z\) to sample from"):
+        tiny("dense").sample(3)
+
+
 def test_metrics_refuse_unscaled_data(x):
     model = tiny("vae")
     for metric in (keras_ae.metrics.elbo, keras_ae.metrics.iwae_log_likelihood):

@@ -234,6 +234,41 @@ class Autoencoder(keras.Model):
         self._check_arrays(x)
         return self.get_layer("encoder").predict(x, batch_size=batch_size, verbose=0)
 
+    def sample(self, n, seed=None):
+        """Decodes ``n`` codes drawn from the prior p(z): the generative model's samples.
+
+        Available on the models with a prior (``keras_ae.list_models()``
+        entries whose spec has ``has_prior``: the VAEs, AAE, WAE, ALI/BiGAN;
+        ``pixelcnn_vae`` and ``vq_vae`` draw pixels or codes
+        autoregressively instead). Returns the decoder's output for the
+        codes, i.e. the mean of p(x|z) (Bernoulli probabilities, Gaussian
+        means), as VAE samples are usually shown, not a draw of x.
+
+        Args:
+            n: Positive number of samples.
+            seed: Optional integer seed (the same samples on every call).
+
+        Returns:
+            NumPy array ``(n, *input_shape)``.
+
+        Raises:
+            ValueError: If ``n`` is not a positive integer.
+            TypeError: If the model has no prior (a plain autoencoder).
+
+        Example:
+
+        ```python
+        model = keras_ae.build("vae", input_shape=(784,), latent_dim=2)
+        model.fit(x_train, epochs=10)
+        images = model.sample(16, seed=0)  # (16, 784), values in [0, 1]
+        ```
+        """
+        if not hasattr(self, "sample_prior"):
+            raise TypeError(f"{type(self).__name__} has no prior p(z) to sample from: sample() needs a "
+                            "generative model (see keras_ae.list_models() and each model's has_prior)")
+        codes = self.sample_prior(n, seed=seed)
+        return self.get_layer("decoder").predict(codes, batch_size=256, verbose=0)
+
     def decoder_params(self, codes, training=False):
         """Returns the decoder's logits (Bernoulli) or means (Gaussian), in float32."""
         return _float32(self._views.decoder_params(codes, training=training))
