@@ -29,7 +29,7 @@ Measured in one run, with the same network, data protocol and estimator:
 
 Usage::
 
-    python benchmarks/vae_nll.py                 # full run (about 30 min on 2 cores)
+    python benchmarks/vae_nll.py                 # full run (about 65 min on 2 cores)
     python benchmarks/vae_nll.py --smoke --out /tmp/vae_nll.md
     python benchmarks/vae_nll.py --report-from benchmarks/results/vae_nll.json
 
@@ -111,7 +111,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--k", type=_ints, default=(1, 5, 50),
                         help="iwae_samples of the rows, comma-separated (1 is the VAE on the ELBO)")
-    parser.add_argument("--epochs", type=_ints, default=(60, 25, 3),
+    parser.add_argument("--epochs", type=_ints, default=(100, 40, 5),
                         help="epochs of each row, comma-separated, in the order of --k")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=3e-3, help="Adam's initial learning rate")
@@ -119,7 +119,7 @@ def parse_args(argv=None):
     parser.add_argument("--latent-dim", type=int, default=50)
     parser.add_argument("--activation", default="tanh")
     parser.add_argument("--final-k", type=int, default=5000, help="importance samples of the test NLL")
-    parser.add_argument("--final-images", type=int, default=2000, help="test images of the test NLL")
+    parser.add_argument("--final-images", type=int, default=10000, help="test images of the test NLL")
     parser.add_argument("--curve-k", type=int, default=500, help="importance samples of the learning curve")
     parser.add_argument("--curve-images", type=int, default=1000, help="test images of the learning curve")
     parser.add_argument("--max-elements", type=int, default=2**24,
@@ -127,13 +127,13 @@ def parse_args(argv=None):
     parser.add_argument("--limit", type=int, default=None, help="training images (default: all 60,000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-pixelcnn", action="store_true", help="do not run the pixelcnn_vae row")
-    parser.add_argument("--pixelcnn-epochs", type=int, default=1)
-    parser.add_argument("--pixelcnn-limit", type=int, default=20000, help="training images of pixelcnn_vae")
+    parser.add_argument("--pixelcnn-epochs", type=int, default=3)
+    parser.add_argument("--pixelcnn-limit", type=int, default=60000, help="training images of pixelcnn_vae")
     parser.add_argument("--pixelcnn-filters", type=int, default=16, help="channels of its PixelCNN")
     parser.add_argument("--pixelcnn-layers", type=int, default=3, help="gated blocks of its PixelCNN")
     parser.add_argument("--pixelcnn-k", type=int, default=100,
                         help="importance samples of its NLL (and of the other rows' NLL on the same images)")
-    parser.add_argument("--pixelcnn-images", type=int, default=500, help="test images of its NLL")
+    parser.add_argument("--pixelcnn-images", type=int, default=1000, help="test images of its NLL")
     parser.add_argument("--smoke", action="store_true",
                         help="quick check: 2,000 training images, 1 epoch a row, k 50 on 100 test images")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
@@ -145,7 +145,7 @@ def parse_args(argv=None):
         args.limit = min(args.limit or 2000, 2000)
         args.final_k, args.final_images = min(args.final_k, 50), min(args.final_images, 100)
         args.curve_k, args.curve_images = min(args.curve_k, 10), min(args.curve_images, 50)
-        args.pixelcnn_limit, args.pixelcnn_k, args.pixelcnn_images = 200, 5, 10
+        args.pixelcnn_limit, args.pixelcnn_k, args.pixelcnn_images, args.pixelcnn_epochs = 200, 5, 10, 1
     if len(args.epochs) != len(args.k):
         parser.error("--epochs needs one value per --k")
     for name in ("batch_size", "latent_dim", "final_k", "final_images", "curve_k", "curve_images", "max_elements",

@@ -153,7 +153,10 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0, common_n
     a lower bound that tightens as ``k`` grows (Burda, Grosse &
     Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016). Examples
     are processed in batches sized so that ``k * batch * features`` stays
-    below ``max_elements``, bounding memory whatever ``k``.
+    below ``max_elements``; when one example's ``k`` draws alone exceed it,
+    they are decoded in chunks, so the decoded tensor stays under
+    ``max_elements`` floats whatever ``k`` (the draws themselves take
+    ``k * latent_dim`` floats per example).
 
     For a model with a ``log_prob(x, z)`` method (``pixelcnn_vae``, whose
     autoregressive decoder reads ``x`` too), ``log p(x|z)`` is that method's
@@ -187,11 +190,14 @@ def iwae_log_likelihood(model, x, *, k=100, max_elements=2**22, seed=0, common_n
     v.check_int("seed", seed, minimum=0)
     v.Boolean().check("common_noise", common_noise)
     parts = _VAEParts(model, x)
-    batch_size = max(1, max_elements // (k * math.prod(np.shape(x)[1:])))
+    features = math.prod(np.shape(x)[1:])
+    batch_size = max(1, max_elements // (k * features))
+    chunk = max(1, max_elements // features)  # draws decoded at once when one example's k draws exceed the bound
     prior = parts.posterior.prior(parts.latent_dim)
     out = []
     for xb, q, z in parts.draws(x, k, batch_size, seed, common_noise):
-        log_w = parts.log_px(xb, z) + prior.log_prob(z) - q.log_prob(z)
+        log_w = tf.concat([parts.log_px(xb, zc) + prior.log_prob(zc) - q.log_prob(zc)
+                           for zc in (z[s : s + chunk] for s in range(0, k, chunk))], axis=0)
         out.append((tf.reduce_logsumexp(log_w, axis=0) - math.log(k)).numpy())
     return np.concatenate(out).astype("float64")
 

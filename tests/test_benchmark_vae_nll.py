@@ -94,6 +94,7 @@ def test_vae_nll_smoke(tmp_path, keras_home):
 def test_vae_nll_rejects_bad_arguments(tmp_path, keras_home):
     proc = _run("--k", "1,5", "--epochs", "3", "--out", tmp_path / "x.md", keras_home=keras_home, check=False)
     assert proc.returncode == 2 and "--epochs needs one value per --k" in proc.stderr
-    proc = _run("--curve-images", "3000", "--out", tmp_path / "x.md", keras_home=keras_home, check=False)
+    proc = _run("--final-images", "2000", "--curve-images", "3000", "--out", tmp_path / "x.md",
+                keras_home=keras_home, check=False)
     assert proc.returncode == 2 and "--curve-images and --pixelcnn-images at most --final-images" in proc.stderr
     assert not (tmp_path / "x.md").exists()

@@ -390,11 +390,18 @@ def test_models_with_a_prior_sample_decoded_prior_draws(name):
         np.testing.assert_allclose(samples, decoded, rtol=1e-6, atol=1e-6)
     with pytest.raises(ValueError, match=r"Invalid value for 'n': expected a positive integer. Received: n=0"):
         model.sample(0)
+    for seed in (-1, 1.5, "a"):
+        with pytest.raises(ValueError, match=rf"Invalid value for 'seed': expected a non-negative integer. "
+                                             rf"Received: seed={re.escape(repr(seed))}"):
+            model.sample(2, seed=seed)
 
 
 def test_a_model_without_a_prior_says_so_when_sampled():
-    with pytest.raises(TypeError, match=r"has no prior p\(z\) to sample from"):
+    with pytest.raises(TypeError, match=r"has no prior p\(z\) to sample from: .*keras_ae.get_spec\(name\).has_prior"):
         tiny("dense").sample(3)
+    with pytest.raises(TypeError, match=r"decoder takes a label as well as z: draw samples with "
+                                        r"model.generate\(labels, seed=...\)"):
+        tiny("m2").sample(3)
 
 
 def test_metrics_refuse_unscaled_data(x):

@@ -71,6 +71,28 @@ def test_iwae_tightens_with_k_for_a_poor_posterior(linear_gaussian):
     assert small.shape == (4,) and np.all(small < exact[:4] + 1.0)
 
 
+def test_iwae_decodes_at_most_max_elements_whatever_k(linear_gaussian):
+    model, x, _ = linear_gaussian
+    decoded, decoder_params = [], model.decoder_params
+
+    def recording(codes, training=False):
+        params = decoder_params(codes, training)
+        decoded.append(int(np.prod(params.shape)))
+        return params
+
+    model.decoder_params = recording
+    try:
+        # One example's 100 draws need 100 * D floats: a bound of 7 * D decodes them 7 at a time.
+        chunked = metrics.iwae_log_likelihood(model, x[:3], k=100, max_elements=7 * D, seed=4)
+        assert decoded and max(decoded) <= 7 * D and len(decoded) == 3 * 15  # ceil(100 / 7) chunks an example
+        decoded.clear()
+        whole = metrics.iwae_log_likelihood(model, x[:3], k=100, max_elements=100 * D, seed=4)  # one at a time
+        assert max(decoded) == 100 * D
+    finally:
+        del model.decoder_params
+    np.testing.assert_allclose(chunked, whole, rtol=1e-6)  # the same draws, the same estimate
+
+
 def test_metrics_reject_non_vae_models():
     model = keras_ae.build("dense", input_shape=(4,), latent_dim=2)
     with pytest.raises(ValueError, match="Invalid value for 'model'"):

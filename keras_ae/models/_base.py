@@ -246,14 +246,18 @@ class Autoencoder(keras.Model):
 
         Args:
             n: Positive number of samples.
-            seed: Optional integer seed (the same samples on every call).
+            seed: Optional non-negative integer seed (the same samples on
+                every call).
 
         Returns:
             NumPy array ``(n, *input_shape)``.
 
         Raises:
-            ValueError: If ``n`` is not a positive integer.
-            TypeError: If the model has no prior (a plain autoencoder).
+            ValueError: If ``n`` is not a positive integer or ``seed`` not a
+                non-negative integer.
+            TypeError: If the model has no prior p(z) of its own to draw
+                from (a plain autoencoder; ``m2``, whose decoder also takes
+                a label: use its ``generate``).
 
         Example:
 
@@ -263,9 +267,15 @@ class Autoencoder(keras.Model):
         images = model.sample(16, seed=0)  # (16, 784), values in [0, 1]
         ```
         """
+        if hasattr(self, "generate"):
+            raise TypeError(f"{type(self).__name__}'s decoder takes a label as well as z: draw samples with "
+                            "model.generate(labels, seed=...)")
         if not hasattr(self, "sample_prior"):
-            raise TypeError(f"{type(self).__name__} has no prior p(z) to sample from: sample() needs a "
-                            "generative model (see keras_ae.list_models() and each model's has_prior)")
+            raise TypeError(f"{type(self).__name__} has no prior p(z) to sample from: sample() needs a generative "
+                            "model (keras_ae.get_spec(name).has_prior is True for those)")
+        n = v.check_int("n", n)
+        if seed is not None:
+            v.check_int("seed", seed, minimum=0)
         codes = self.sample_prior(n, seed=seed)
         return self.get_layer("decoder").predict(codes, batch_size=256, verbose=0)
 

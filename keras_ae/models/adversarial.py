@@ -98,6 +98,8 @@ class _PriorMixin(SeedStateMixin):
             n = v.check_int("n", n)
         if labels is not None and not tf.is_tensor(labels):  # a user's array (a training step checked its own)
             self._check_prior_labels(n, np.asarray(labels))
+        if seed is not None and not tf.is_tensor(seed):  # a user's seed (a training step passes none)
+            v.check_int("seed", seed, minimum=0)
         seed = self.seed_generator if seed is None else seed
         noise = keras.random.normal((n, self.latent_dim), seed=seed, dtype="float32")
         if self.prior == "gaussian":

@@ -53,9 +53,16 @@ class VariationalAutoencoder(Autoencoder):
 
         Args:
             n: Positive number of samples.
-            seed: Optional integer seed (the same draws on every call).
+            seed: Optional non-negative integer seed (the same draws on
+                every call).
+
+        Raises:
+            ValueError: If ``n`` is not a positive integer or ``seed`` not a
+                non-negative integer.
         """
         n = v.check_int("n", n)
+        if seed is not None:
+            v.check_int("seed", seed, minimum=0)
         return keras.random.normal((n, self.latent_dim), seed=seed, dtype="float32")
 
     def posterior_params(self, x, training=False):
