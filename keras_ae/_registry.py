@@ -277,7 +277,8 @@ def load_model(path, *, compile=True, safe_mode=True):
         The ``keras.Model``.
 
     Raises:
-        ValueError: If ``path`` is not an existing ``.keras`` file.
+        ValueError: If ``path`` is not an existing ``.keras`` file, or the
+            file is not a zip archive (corrupted or truncated).
 
     Example:
 
@@ -289,6 +290,11 @@ def load_model(path, *, compile=True, safe_mode=True):
 
     if not isinstance(path, (str, os.PathLike)) or not str(path).endswith(".keras") or not os.path.isfile(path):
         raise v.invalid("path", "the path of an existing .keras file", path)
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise v.invalid("path", "a .keras file (a zip archive written by model.save)",
+                        v.Shown(f"{str(path)!r}, which is not a zip archive: corrupted or truncated?"))
     _ensure_models()
     import keras
 

@@ -29,6 +29,10 @@ def reconstruction_error(x, x_hat):
     Returns:
         Array of shape ``(n,)``.
 
+    Raises:
+        ValueError: If ``x`` is empty, either array has NaN or infinite
+            values, or the shapes differ.
+
     Example:
 
     ```python
@@ -36,8 +40,10 @@ def reconstruction_error(x, x_hat):
     print(err.mean())
     ```
     """
-    x = np.asarray(x, dtype="float64")
-    x_hat = np.asarray(x_hat, dtype="float64")
+    x = np.asarray(v.check_array("x", x, finite=True), dtype="float64")
+    x_hat = np.asarray(v.check_array("x_hat", x_hat, finite=True), dtype="float64")
+    if x.ndim == 0 or len(x) == 0:
+        raise v.invalid("x", "at least one example", v.Shown(f"<array of shape {x.shape}>"))
     if x.shape != x_hat.shape:
         raise v.invalid("x_hat", f"an array of the shape of x {x.shape}", f"array of shape {x_hat.shape}")
     return np.sum(np.square(x - x_hat).reshape(len(x), -1), axis=1)

@@ -109,6 +109,22 @@ def test_load_model_refuses_a_missing_file(tmp_path):
         keras_ae.load_model(tmp_path / "missing.keras")
 
 
+def test_load_model_says_a_corrupted_file_is_corrupted(tmp_path, x):
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(b"junk")
+    model = tiny("dense")
+    model.save(tmp_path / "good.keras")
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes((tmp_path / "good.keras").read_bytes()[:-200])
+    for path in (junk, truncated):
+        with pytest.raises(ValueError, match=r"Invalid value for 'path': expected a .keras file \(a zip archive "
+                                             r"written by model.save\). Received: path='.*', which is not a zip "
+                                             r"archive: corrupted or truncated\?"):
+            keras_ae.load_model(path)
+    np.testing.assert_array_equal(keras_ae.load_model(tmp_path / "good.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+
+
 # ---------------------------------------------------------------------------
 # 3. The training contract
 
@@ -402,6 +418,23 @@ def test_a_model_without_a_prior_says_so_when_sampled():
     with pytest.raises(TypeError, match=r"decoder takes a label as well as z: draw samples with "
                                         r"model.generate\(labels, seed=...\)"):
         tiny("m2").sample(3)
+
+
+def test_nested_lists_are_arrays_and_bad_counts_are_refused(x):
+    model = tiny("vae")
+    np.testing.assert_array_equal(model.predict(x[:3].tolist(), verbose=0), model.predict(x[:3], verbose=0))
+    np.testing.assert_array_equal(model.predict_codes(x[:3].tolist()), model.predict_codes(x[:3]))
+    history = model.fit(x.tolist(), epochs=1, batch_size=16, verbose=0).history
+    assert np.isfinite(history["loss"]).all()
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected an array of numbers \(a NumPy array, "
+                                         r"or a rectangular nested list of numbers\). Received: x=<list of 2 items"):
+        model.predict([x[0].tolist(), x[1].tolist()[:-1]], verbose=0)
+    for option, value, expected in (("epochs", -1, "a positive integer"), ("epochs", 1.5, "a positive integer"),
+                                    ("batch_size", 0, "a positive integer"),
+                                    ("initial_epoch", -1, "a non-negative integer")):
+        with pytest.raises(ValueError, match=rf"Invalid value for '{option}': expected {expected}. "
+                                             rf"Received: {option}={value}"):
+            model.fit(x, verbose=0, **{"epochs": 1, option: value})
 
 
 def test_metrics_refuse_unscaled_data(x):

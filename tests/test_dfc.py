@@ -228,3 +228,18 @@ def test_the_command_line_refuses_without_the_network_and_trains_with_one(tmp_pa
     assert type(model) is dfc.DFCVAE and model.feature_weights == (50.0, 50.0)
     status, out, err = _run(["evaluate", str(tmp_path / "run")])
     assert status == 0 and '"elbo"' in out, err
+
+
+def test_perceptual_loss_called_by_a_user_checks_its_batches():
+    import keras_ae
+
+    model = keras_ae.build("dfc_vae", input_shape=(8, 8, 1), latent_dim=2, feature_network="random", seed=0)
+    x = np.random.default_rng(0).uniform(size=(3, 8, 8, 1)).astype("float32")
+    assert model.perceptual_loss(x, x).shape == (3,)
+    np.testing.assert_allclose(model.perceptual_loss(x, x), 0.0, atol=1e-7)
+    with pytest.raises(ValueError, match=r"Invalid value for 'reconstructions': expected a batch of the shape of "
+                                         r"images \(3, 8, 8, 1\). Received: reconstructions=<array of shape"):
+        model.perceptual_loss(x, x[:2])
+    with pytest.raises(ValueError, match=r"Invalid value for 'images': expected a batch of images of shape "
+                                         r"\(n, 8, 8, 1\). Received: images=<array of shape \(3, 64\)>"):
+        model.perceptual_loss(x.reshape(3, 64), x.reshape(3, 64))

@@ -112,3 +112,14 @@ def test_reconstruction_probability_is_a_log_mean_of_likelihoods(linear_gaussian
     assert many.shape == (200,) and many.mean() > expected_ll.mean()
     with pytest.raises(ValueError, match="Invalid value for 'samples'"):
         metrics.reconstruction_probability(model, x, samples=0)
+
+
+def test_reconstruction_error_refuses_empty_and_non_finite_arrays():
+    x = np.zeros((2, 3))
+    np.testing.assert_array_equal(metrics.reconstruction_error(x, x + 1.0), [3.0, 3.0])
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected finite values"):
+        metrics.reconstruction_error(np.full((2, 3), np.nan), x)
+    with pytest.raises(ValueError, match=r"Invalid value for 'x_hat': expected finite values"):
+        metrics.reconstruction_error(x, np.full((2, 3), np.inf))
+    with pytest.raises(ValueError, match=r"Invalid value for 'x': expected at least one example"):
+        metrics.reconstruction_error(x[:0], x[:0])

@@ -52,6 +52,18 @@ def _check_weights(sample_weight, class_weight):
             raise v.invalid("class_weight", "finite non-negative weights", class_weight)
 
 
+def _check_fit_counts(kwargs, args):
+    """Refuses ``epochs`` and ``batch_size`` that Keras would take silently (``epochs=-1`` trains nothing)."""
+    if args:
+        return  # given by position: Keras' own order, left to Keras
+    if "epochs" in kwargs:
+        v.check_int("epochs", kwargs["epochs"])
+    if kwargs.get("batch_size") is not None:
+        v.check_int("batch_size", kwargs["batch_size"])
+    if "initial_epoch" in kwargs:
+        v.check_int("initial_epoch", kwargs["initial_epoch"], minimum=0)
+
+
 class _graph_errors_as_value_errors:  # noqa: N801 - used as a context manager
     """Turns the in-graph data checks' ``InvalidArgumentError`` into the project's ``ValueError``."""
 
@@ -231,6 +243,7 @@ class Autoencoder(keras.Model):
 
     def predict_codes(self, x, batch_size=256):
         """The codes of ``x`` at inference (posterior means for a VAE): a NumPy array ``(n, latent_dim)``."""
+        x = self._as_array(x)
         self._check_arrays(x)
         return self.get_layer("encoder").predict(x, batch_size=batch_size, verbose=0)
 
@@ -547,6 +560,16 @@ class Autoencoder(keras.Model):
             raise v.invalid(f"x{where}", f"an array of shape (n, {dims}): examples of shape {expected}",
                             v.Shown(f"<array of shape {shape}>"), hint)
 
+    def _as_array(self, x, name="x"):
+        """A nested list or tuple of numbers given for a single-input model, as a float32 array."""
+        if not isinstance(x, (list, tuple)) or len(self.inputs) != 1:
+            return x
+        try:
+            return np.asarray(x, dtype="float32")
+        except (ValueError, TypeError):
+            raise v.invalid(name, "an array of numbers (a NumPy array, or a rectangular nested list of numbers)",
+                            v.Shown(f"<{type(x).__name__} of {len(x)} items that do not form one>")) from None
+
     def _check_arrays(self, x, y=None, where=""):
         """Refuses non-finite inputs, targets of another shape than the output and, for Bernoulli, outside [0, 1]."""
         if isinstance(x, (np.ndarray, tf.Tensor)):
@@ -578,12 +601,16 @@ class Autoencoder(keras.Model):
         back, and ``FloatingPointError`` is raised (unless the callbacks
         include a ``keras.callbacks.TerminateOnNaN``, which then decides).
         A ``tf.data.Dataset`` is taken in its own order (``shuffle`` defaults
-        to ``False`` for it: Keras ignores the flag there, and warns).
+        to ``False`` for it: Keras ignores the flag there, and warns). A
+        nested list of numbers is taken as a float32 array; ``epochs`` and
+        ``batch_size`` must be positive integers.
 
         Raises:
             ValueError: For bad data or weights.
             FloatingPointError: When the loss becomes non-finite.
         """
+        x = self._as_array(x)
+        _check_fit_counts(kwargs, args)
         self._check_arrays(x, y)
         _check_weights(kwargs.get("sample_weight"), kwargs.get("class_weight"))
         if y is None and kwargs.get("sample_weight") is not None and isinstance(x, (np.ndarray, tf.Tensor)):
@@ -610,6 +637,7 @@ class Autoencoder(keras.Model):
         ``ValueError`` that names the expected shape (Keras' own error for
         a wrong shape names a layer, and an empty array fails inside it).
         """
+        x = self._as_array(x)
         if isinstance(x, (np.ndarray, tf.Tensor)):
             v.check_array("x", x, finite=True)
             self._check_input_shape(x)
@@ -617,6 +645,7 @@ class Autoencoder(keras.Model):
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """``keras.Model.evaluate``, with ``y`` optional and data checked first."""
+        x = self._as_array(x)
         self._check_arrays(x, y)
         _check_weights(kwargs.get("sample_weight"), None)
         if y is None and kwargs.get("sample_weight") is not None and isinstance(x, (np.ndarray, tf.Tensor)):

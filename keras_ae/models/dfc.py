@@ -15,6 +15,8 @@ original network.
 """
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from keras_ae import _validation as v
@@ -145,7 +147,20 @@ class DFCVAE(VariationalAutoencoder):
 
         Returns:
             A float32 tensor ``(batch,)``, in squared activations.
+
+        Raises:
+            ValueError: Called eagerly, if either batch is not of the
+                model's input shape or the two shapes differ.
         """
+        if tf.executing_eagerly():  # a user's call (training calls it in the graph, on checked batches)
+            expected = tuple(self.inputs[0].shape[1:])
+            for name, value in (("images", images), ("reconstructions", reconstructions)):
+                if tuple(np.shape(value))[1:] != expected or np.ndim(value) != len(expected) + 1:
+                    raise v.invalid(name, f"a batch of images of shape (n, {', '.join(map(str, expected))})",
+                                    v.Shown(f"<array of shape {tuple(np.shape(value))}>"))
+            if np.shape(images) != np.shape(reconstructions):
+                raise v.invalid("reconstructions", f"a batch of the shape of images {tuple(np.shape(images))}",
+                                v.Shown(f"<array of shape {tuple(np.shape(reconstructions))}>"))
         n = ops.shape(images)[0]
         both = ops.concatenate([ops.cast(images, "float32"), ops.cast(reconstructions, "float32")], axis=0)
         total = 0.0
