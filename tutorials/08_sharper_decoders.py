@@ -381,8 +381,8 @@ print(f"run time: {time.perf_counter() - START:.0f} s")
 # - **Discrete codes** (VQ-VAE) need a learned prior to sample; the PixelCNN prior is much better
 #   than independent codes.
 #
-# `benchmarks/vae_nll.py` measures the NLL of the VAE, the IWAE and the PixelCNN-VAE on dynamically
-# binarized MNIST with $k = 5000$ importance samples (see the Benchmarks page).
+# `benchmarks/vae_nll.py` measures the NLL of the VAE and the IWAE on dynamically binarized MNIST
+# with $k = 5000$ importance samples, and of the PixelCNN-VAE with $k = 100$ (see the Benchmarks page).
 #
 # ## Exercises
 #
