@@ -414,3 +414,6 @@ def test_fit_prior_on_images_warns_when_the_vq_vae_was_never_trained():
         warnings.simplefilter("error", UserWarning)
         model.fit_prior(x, epochs=1)  # trained: no warning
         model.fit_prior(indices=model.encode_indices(x), epochs=1)  # code grids given: the user's choice
+    with pytest.warns(UserWarning, match=r"prior was fitted on the codes of the model before this training.* "
+                                         r"call model.fit_prior\(x\) again"):
+        model.fit(x, epochs=1, batch_size=8, verbose=0)

@@ -333,6 +333,13 @@ def dfc_vae(
     Shen, Sun & Qiu, "Deep Feature Consistent Variational Autoencoder",
     WACV 2017.
 
+    The objective is not a likelihood: with the default ``pixel_weight=0``
+    the pixel decoder p(x|z) is never trained on pixels, so the values
+    :func:`keras_ae.metrics.elbo` and
+    :func:`keras_ae.metrics.iwae_log_likelihood` return for a ``dfc_vae``
+    (computed from that decoder) are not the model's log-likelihood and
+    should not be compared with a VAE's.
+
     The feature network is copied (only up to its deepest chosen layer),
     frozen (``trainable=False``: training never changes it) and saved in
     the model's ``.keras`` file. Images are fed to it in the model's range

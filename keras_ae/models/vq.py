@@ -500,6 +500,15 @@ class VQVAE(Autoencoder):
         self._prior.fitted = True
         return history
 
+    def fit(self, *args, **kwargs):
+        """``Autoencoder.fit``; warns when the prior was fitted before, since it then describes the old codes."""
+        history = super().fit(*args, **kwargs)
+        if self._prior.fitted:
+            warnings.warn("fit: this VQ-VAE's prior was fitted on the codes of the model before this training; "
+                          "the encoder and codebook have moved since, so call model.fit_prior(x) again before "
+                          "sampling.", UserWarning, stacklevel=2)
+        return history
+
     def prior_nll(self, indices, batch_size=256):
         """``-log p(grid)`` under the prior, in nats per grid: float32 array ``(n,)``.
 
