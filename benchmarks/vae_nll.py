@@ -73,7 +73,7 @@ NOTES = """\
   nats per doubling of the epochs (98.7 at 16, 96.2 at 32, 92.6 at 64, 91.4 at 100); the last points
   are flattered by the cosine decay ending at 0, so the curve gives no honest extrapolation to 86.
   pythae's longer reproduction of the same VAE, 89.78, is 0.5 nats below ours.
-- **Per epoch, the IWAE's claim holds; per CPU second, it does not here.** At equal epochs the
+- **Per epoch, the IWAE's claim holds; per second of training, it does not here.** At equal epochs the
   k-sample bound gives a better model at every checkpoint: after 32 epochs IWAE k = 5 is at 92.2
   against the VAE's 96.2, and after 4 epochs IWAE k = 50 is at 104.0 against 109.7, the ordering of
   Burda et al.'s Table 1. But an epoch costs about twice as much with k = 5 and about 10 times as much
@@ -88,8 +88,8 @@ NOTES = """\
   images: 2.5 nats lower in less training time, because the decoder models the dependencies between
   pixels that the VAE's independent Bernoulli pixels leave to z. Its k = 5000 estimate on the 10,000
   images was not attempted: every importance sample runs the PixelCNN over the whole image (72 s for
-  100,000 samples here), so it would take about 10 hours. With k = 100 the figure is an upper bound
-  in expectation, so the comparison is, if anything, unfavourable to the PixelCNN.
+  100,000 samples here), so it would take about 10 hours. Both figures are k = 100 upper bounds in
+  expectation; which of the two is looser was not measured.
 - **The ELBO of an IWAE-trained model is a loose summary of it.** The gap between the one-sample
   -ELBO and the NLL is 4.0 nats for the VAE, 7.0 for IWAE k = 5 and 15.2 for k = 50: the IWAE does
   not ask q(z|x) to match the posterior, only to propose useful samples, as Burda et al. observe.
