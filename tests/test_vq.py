@@ -409,7 +409,8 @@ def test_fit_prior_on_images_warns_when_the_vq_vae_was_never_trained():
     x = np.random.default_rng(0).uniform(size=(16, 8, 8, 1)).astype("float32")
     with pytest.warns(UserWarning, match=r"this VQ-VAE has not been trained .* Train it first with model.fit\(x\)"):
         model.fit_prior(x, epochs=1)
-    model.fit(x, epochs=1, batch_size=8, verbose=0)
+    with pytest.warns(UserWarning, match=r"prior was fitted on the codes of the model before this training"):
+        model.fit(x, epochs=1, batch_size=8, verbose=0)  # the prior just fitted is now stale
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         model.fit_prior(x, epochs=1)  # trained: no warning
