@@ -286,10 +286,7 @@ class Autoencoder(keras.Model):
         if not hasattr(self, "sample_prior"):
             raise TypeError(f"{type(self).__name__} has no prior p(z) to sample from: sample() needs a generative "
                             "model (keras_ae.get_spec(name).has_prior is True for those)")
-        n = v.check_int("n", n)
-        if seed is not None:
-            v.check_int("seed", seed, minimum=0)
-        codes = self.sample_prior(n, seed=seed)
+        codes = self.sample_prior(n, seed=seed)  # checks n and seed
         return self.get_layer("decoder").predict(codes, batch_size=256, verbose=0)
 
     def decoder_params(self, codes, training=False):
@@ -570,13 +567,17 @@ class Autoencoder(keras.Model):
             raise v.invalid(name, "an array of numbers (a NumPy array, or a rectangular nested list of numbers)",
                             v.Shown(f"<{type(x).__name__} of {len(x)} items that do not form one>")) from None
 
-    def _check_arrays(self, x, y=None, where=""):
-        """Refuses non-finite inputs, targets of another shape than the output and, for Bernoulli, outside [0, 1]."""
+    def _check_x(self, x, where=""):
+        """Refuses an array of inputs with non-finite values, no example or examples of another shape."""
         if isinstance(x, (np.ndarray, tf.Tensor)):
             v.check_array(f"x{where}", x, finite=True)
             self._check_input_shape(x, where)
-            if y is None or (hasattr(y, "shape") and len(y.shape) == 1):
-                y = x
+
+    def _check_arrays(self, x, y=None, where=""):
+        """Refuses non-finite inputs, targets of another shape than the output and, for Bernoulli, outside [0, 1]."""
+        self._check_x(x, where)
+        if isinstance(x, (np.ndarray, tf.Tensor)) and (y is None or (hasattr(y, "shape") and len(y.shape) == 1)):
+            y = x
         if isinstance(y, (np.ndarray, tf.Tensor)) and y is not x:
             expected = tuple(self.output_shape[1:])
             if tuple(y.shape[1:]) != expected:
@@ -638,9 +639,7 @@ class Autoencoder(keras.Model):
         a wrong shape names a layer, and an empty array fails inside it).
         """
         x = self._as_array(x)
-        if isinstance(x, (np.ndarray, tf.Tensor)):
-            v.check_array("x", x, finite=True)
-            self._check_input_shape(x)
+        self._check_x(x)
         return super().predict(x, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
